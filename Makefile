@@ -1,0 +1,99 @@
+# hopd — SSH jump host daemon.
+# Targets: all run check unit sanitize fuzz bench install clean deb deps.
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= /lib/systemd/system
+DESTDIR    ?=
+
+CC       ?= cc
+PKGS     := libssh libuv inih
+BUILD    ?= build
+OPTFLAGS ?= -O2 -g
+SANFLAGS ?=
+CPPFLAGS += -D_GNU_SOURCE
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+            -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+            -fno-strict-aliasing $(OPTFLAGS) $(SANFLAGS) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_OBJS := $(DAEMON_SRCS:daemon/%.c=$(BUILD)/%.o)
+HEADERS     := $(wildcard daemon/*.h)
+UNIT_SRCS   := $(wildcard tests/unit/*.c)
+CHECK_BIN   := $(BUILD)/tests/check_hopd
+INTEG_TESTS := $(sort $(wildcard tests/integration/*.sh))
+
+.PHONY: all run check unit sanitize fuzz bench install clean deb deps
+
+all: $(BUILD)/hopd
+
+$(BUILD)/%.o: daemon/%.c $(HEADERS) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libhopd.a: $(DAEMON_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hopd: $(BUILD)/main.o $(BUILD)/libhopd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# One Check binary: every suite of tests/unit/ (a file defines
+# `Suite *NAME_suite(void)` at the start of a line; the list is generated)
+# and the integration suite, which runs each tests/integration/*.sh.
+$(BUILD)/tests/suites.inc: $(UNIT_SRCS) tests/unit/gen-suites.sh | $(BUILD)/tests
+	sh tests/unit/gen-suites.sh $(UNIT_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(CHECK_BIN): $(UNIT_SRCS) $(BUILD)/tests/suites.inc $(BUILD)/libhopd.a \
+    $(HEADERS) $(wildcard tests/unit/*.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Idaemon -I$(BUILD)/tests \
+	    $(shell pkg-config --cflags check) $(LDFLAGS) -o $@ $(UNIT_SRCS) \
+	    $(BUILD)/libhopd.a $(LDLIBS) $(shell pkg-config --libs check)
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+# Installs what a fresh Debian 12 lacks to build, run and test hopd.
+deps:
+	@sh tests/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh conf/demo.sh $(BUILD)/hopd
+
+# HOPD_TESTS="tests/integration/a.sh ..." selects integration scripts;
+# CK_RUN_SUITE=NAME one suite.
+check: all $(CHECK_BIN)
+	@HOPD=$(abspath $(BUILD)/hopd) \
+	    HOPD_TESTS="$${HOPD_TESTS-$(INTEG_TESTS)}" \
+	    HOPD_TEST_LOGS=$(abspath $(BUILD))/tests/logs $(CHECK_BIN)
+
+unit: $(CHECK_BIN)
+	@HOPD_TESTS= $(CHECK_BIN)
+
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build/san CC=clang \
+	    OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    check
+
+fuzz:
+	@sh tests/fuzz/run.sh
+
+bench: all
+	@sh bench/run.sh $(BENCHFLAGS)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/hopd
+	install -m 755 $(BUILD)/hopd $(DESTDIR)$(SBINDIR)/hopd
+	install -m 644 daemon/hopd.8 $(DESTDIR)$(MANDIR)/man8/hopd.8
+	install -m 644 daemon/hopd.ini.5 $(DESTDIR)$(MANDIR)/man5/hopd.ini.5
+	test -e $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini || \
+	    install -m 644 conf/hopd.ini $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini
+
+clean:
+	rm -rf build

@@ -1,0 +1,50 @@
+/*
+ * audit: the JSON-lines audit trail (shared/DESIGN.md "The audit log").  A
+ * record is built with the pure audit_rec_* functions, which also build the
+ * same event as one short human line for the log; audit_emit() writes it.
+ */
+#ifndef HOPD_AUDIT_H
+#define HOPD_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUDIT_REC_MAX		4096	/* one JSON line, newline included */
+#define AUDIT_HUMAN_MAX		1024
+#define AUDIT_VALUE_MAX		512	/* longer strings are cut, marked "..." */
+
+struct audit_rec {
+	char	json[AUDIT_REC_MAX];
+	size_t	jlen;
+	char	human[AUDIT_HUMAN_MAX];
+	size_t	hlen;
+	bool	full;		/* a field did not fit and was dropped */
+};
+
+/*
+ * Pure formatting.  begin writes {"ts":...,"event":...,"session":...;
+ * every value is escaped (JSON: quotes, backslash, controls as \uXXXX,
+ * invalid UTF-8 bytes as \u00XX of the byte; human line: C-style escapes,
+ * non-printables as \xNN), so no input can forge a record or a log line.
+ * A NULL string is written as JSON null.
+ */
+void	audit_rec_begin(struct audit_rec *r, uint64_t unix_ms,
+	    const char *event, const char *session);
+void	audit_rec_str(struct audit_rec *r, const char *key, const char *val);
+void	audit_rec_u64(struct audit_rec *r, const char *key, uint64_t val);
+void	audit_rec_strv(struct audit_rec *r, const char *key,
+	    const char *const *vals, size_t n);
+void	audit_rec_end(struct audit_rec *r);
+/* RFC 3339 UTC with milliseconds: 2026-11-23T20:01:56.123Z */
+void	audit_format_ts(uint64_t unix_ms, char *buf, size_t len);
+
+/* Writing.  Thread-safe; one write(2) per record on an O_APPEND file. */
+int	audit_open(const char *path);	/* NULL or "none": records off */
+int	audit_reopen(void);		/* SIGUSR1, logrotate */
+void	audit_close(void);
+/* Writes the record to the audit file and its human line to the log. */
+void	audit_emit(struct audit_rec *r);
+uint64_t audit_now_ms(void);
+
+#endif
