@@ -1,0 +1,597 @@
+/*
+ * audit: builds each audit event twice, as one JSON object per line for the
+ * audit file and as one short human line for the log, escaping every value
+ * so that no client-supplied string can forge a record; then writes it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "log.h"
+
+#define AUDIT_FILE_MODE		0640
+#define AUDIT_HUMAN_VALUE_MAX	128	/* input bytes per human value */
+#define AUDIT_TS_MAX		32
+#define AUDIT_CUT_MARK		"..."
+#define AUDIT_HUMAN_CUT_MARK	" ..."
+
+/* Room kept at the end of each buffer for what audit_rec_end appends. */
+#define AUDIT_JSON_TAIL		3	/* "}\n" and NUL */
+#define AUDIT_HUMAN_TAIL	(sizeof(AUDIT_HUMAN_CUT_MARK))
+
+/* An output buffer that refuses, rather than cuts, what does not fit. */
+struct abuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 err;
+};
+
+static pthread_mutex_t	 audit_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		 audit_fd = -1;
+static char		*audit_path;
+static int		 audit_failing;	/* the last write failed, logged */
+
+static void
+abuf_put(struct abuf *b, const char *s, size_t n)
+{
+	if (b->err || b->len > b->cap || n > b->cap - b->len) {
+		b->err = 1;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void
+abuf_puts(struct abuf *b, const char *s)
+{
+	abuf_put(b, s, strlen(s));
+}
+
+static void
+abuf_putc(struct abuf *b, char c)
+{
+	abuf_put(b, &c, 1);
+}
+
+static void
+abuf_hex(struct abuf *b, const char *prefix, unsigned char c)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			 x[2];
+
+	abuf_puts(b, prefix);
+	x[0] = hex[c >> 4];
+	x[1] = hex[c & 0xf];
+	abuf_put(b, x, 2);
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0 if s[0] does not start one.
+ * s is NUL-terminated, so a truncated sequence stops at the NUL.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* One unit: a well-formed UTF-8 sequence or one byte that is not. */
+static size_t
+unit_len(const unsigned char *s)
+{
+	size_t	n = utf8_len(s);
+
+	return n == 0 ? 1 : n;
+}
+
+/*
+ * How many bytes of s to show when at most max may be: all of it, or
+ * whole units up to max - strlen("...") (then *cut is set).
+ */
+static size_t
+value_span(const char *s, size_t max, int *cut)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 len = strlen(s), n = 0, k;
+
+	*cut = 0;
+	if (len <= max)
+		return len;
+	*cut = 1;
+	max -= sizeof(AUDIT_CUT_MARK) - 1;
+	while ((k = unit_len(u + n)) <= max - n)
+		n += k;
+	return n;
+}
+
+/* A JSON string: s escaped, cut at AUDIT_VALUE_MAX; NULL is null. */
+static void
+json_string(struct abuf *b, const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, n, k;
+	int			 cut;
+
+	if (s == NULL) {
+		abuf_puts(b, "null");
+		return;
+	}
+	n = value_span(s, AUDIT_VALUE_MAX, &cut);
+	abuf_putc(b, '"');
+	for (i = 0; i < n; i += k) {
+		k = utf8_len(u + i);
+		if (k > 1) {
+			abuf_put(b, s + i, k);
+			continue;
+		}
+		k = 1;
+		switch (u[i]) {
+		case '"':
+			abuf_puts(b, "\\\"");
+			break;
+		case '\\':
+			abuf_puts(b, "\\\\");
+			break;
+		case '\n':
+			abuf_puts(b, "\\n");
+			break;
+		case '\r':
+			abuf_puts(b, "\\r");
+			break;
+		case '\t':
+			abuf_puts(b, "\\t");
+			break;
+		default:
+			/* Controls, DEL, and every byte of invalid UTF-8. */
+			if (u[i] < 0x20 || u[i] >= 0x7f)
+				abuf_hex(b, "\\u00", u[i]);
+			else
+				abuf_putc(b, s[i]);
+		}
+	}
+	if (cut)
+		abuf_puts(b, AUDIT_CUT_MARK);
+	abuf_putc(b, '"');
+}
+
+/* A byte that a human value may show as itself without quotes. */
+static int
+human_bare_ok(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=' &&
+	    c != ',';
+}
+
+/*
+ * A human value: bare when it is made only of harmless printable ASCII,
+ * else double-quoted with C escapes and every other byte as \xNN (non-ASCII
+ * included, so no terminal or syslog reader sees anything but ASCII).
+ */
+static void
+human_string(struct abuf *b, const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, n;
+	int			 cut, quote = 0;
+
+	n = value_span(s, AUDIT_HUMAN_VALUE_MAX, &cut);
+	for (i = 0; i < n; i++)
+		if (!human_bare_ok(u[i]))
+			quote = 1;
+	if (n == 0)
+		quote = 1;
+	if (quote)
+		abuf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		switch (u[i]) {
+		case '"':
+			abuf_puts(b, "\\\"");
+			break;
+		case '\\':
+			abuf_puts(b, "\\\\");
+			break;
+		case '\n':
+			abuf_puts(b, "\\n");
+			break;
+		case '\r':
+			abuf_puts(b, "\\r");
+			break;
+		case '\t':
+			abuf_puts(b, "\\t");
+			break;
+		default:
+			if (u[i] < 0x20 || u[i] >= 0x7f)
+				abuf_hex(b, "\\x", u[i]);
+			else
+				abuf_putc(b, s[i]);
+		}
+	}
+	if (cut)
+		abuf_puts(b, AUDIT_CUT_MARK);
+	if (quote)
+		abuf_putc(b, '"');
+}
+
+static void
+rec_json_buf(struct audit_rec *r, struct abuf *b)
+{
+	b->p = r->json;
+	b->len = r->jlen;
+	b->cap = sizeof(r->json) - AUDIT_JSON_TAIL;
+	b->err = 0;
+}
+
+static void
+rec_human_buf(struct audit_rec *r, struct abuf *b)
+{
+	b->p = r->human;
+	b->len = r->hlen;
+	b->cap = sizeof(r->human) - AUDIT_HUMAN_TAIL;
+	b->err = 0;
+}
+
+/*
+ * Keeps what was appended to b, or drops all of it when it did not fit.
+ * Returns 0 when kept.
+ */
+static int
+rec_commit(struct abuf *b, size_t *len)
+{
+	if (b->err)
+		return -1;
+	*len = b->len;
+	return 0;
+}
+
+/* Starts a JSON field: the comma (unless first), the key, the colon. */
+static void
+json_key(struct abuf *b, const char *key)
+{
+	if (b->len > 1)
+		abuf_putc(b, ',');
+	json_string(b, key);
+	abuf_putc(b, ':');
+}
+
+static void
+human_key(struct abuf *b, const char *key)
+{
+	if (b->len > 0)
+		abuf_putc(b, ' ');
+	abuf_puts(b, key);
+	abuf_putc(b, '=');
+}
+
+/*
+ * A human field that does not fit is dropped for a " ..." marker (once in
+ * a row); r->full is only about the JSON record, the one of record.
+ */
+static void
+human_commit(struct audit_rec *r, struct abuf *b)
+{
+	const size_t	mlen = sizeof(AUDIT_HUMAN_CUT_MARK) - 1;
+
+	if (rec_commit(b, &r->hlen) == 0)
+		return;
+	if (r->hlen >= mlen && memcmp(r->human + r->hlen - mlen,
+	    AUDIT_HUMAN_CUT_MARK, mlen) == 0)
+		return;
+	if (r->hlen + mlen < sizeof(r->human)) {
+		memcpy(r->human + r->hlen, AUDIT_HUMAN_CUT_MARK, mlen);
+		r->hlen += mlen;
+	}
+}
+
+static void
+json_commit(struct audit_rec *r, struct abuf *b)
+{
+	if (rec_commit(b, &r->jlen) == -1)
+		r->full = true;
+}
+
+void
+audit_format_ts(uint64_t unix_ms, char *buf, size_t len)
+{
+	time_t		t = (time_t)(unix_ms / 1000);
+	struct tm	tm;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if ((uint64_t)t != unix_ms / 1000 || gmtime_r(&t, &tm) == NULL)
+		return;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (unsigned)(unix_ms % 1000));
+}
+
+void
+audit_rec_begin(struct audit_rec *r, uint64_t unix_ms, const char *event,
+    const char *session)
+{
+	char		ts[AUDIT_TS_MAX];
+	struct abuf	b;
+
+	r->jlen = 0;
+	r->hlen = 0;
+	r->full = false;
+	r->json[0] = '\0';
+	r->human[0] = '\0';
+
+	audit_format_ts(unix_ms, ts, sizeof(ts));
+	rec_json_buf(r, &b);
+	abuf_putc(&b, '{');
+	json_key(&b, "ts");
+	json_string(&b, ts);
+	json_commit(r, &b);
+	audit_rec_str(r, "event", event);
+	audit_rec_str(r, "session", session);
+
+	/* The human line: "session=ID EVENT", the event without a key. */
+	rec_human_buf(r, &b);
+	if (session != NULL) {
+		human_key(&b, "session");
+		human_string(&b, session);
+		human_commit(r, &b);
+		rec_human_buf(r, &b);
+	}
+	if (b.len > 0)
+		abuf_putc(&b, ' ');
+	human_string(&b, event != NULL ? event : "-");
+	human_commit(r, &b);
+}
+
+/* The same field in both forms; event and session are not repeated. */
+void
+audit_rec_str(struct audit_rec *r, const char *key, const char *val)
+{
+	struct abuf	b;
+
+	rec_json_buf(r, &b);
+	json_key(&b, key);
+	json_string(&b, val);
+	json_commit(r, &b);
+
+	if (val == NULL || strcmp(key, "event") == 0 ||
+	    strcmp(key, "session") == 0)
+		return;
+	rec_human_buf(r, &b);
+	human_key(&b, key);
+	human_string(&b, val);
+	human_commit(r, &b);
+}
+
+void
+audit_rec_u64(struct audit_rec *r, const char *key, uint64_t val)
+{
+	char		num[24];
+	struct abuf	b;
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)val);
+	rec_json_buf(r, &b);
+	json_key(&b, key);
+	abuf_puts(&b, num);
+	json_commit(r, &b);
+
+	rec_human_buf(r, &b);
+	human_key(&b, key);
+	abuf_puts(&b, num);
+	human_commit(r, &b);
+}
+
+/* A JSON array of strings; "key=a,b,c" in the human line. */
+void
+audit_rec_strv(struct audit_rec *r, const char *key,
+    const char *const *vals, size_t n)
+{
+	struct abuf	b;
+	size_t		i;
+
+	rec_json_buf(r, &b);
+	json_key(&b, key);
+	abuf_putc(&b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			abuf_putc(&b, ',');
+		json_string(&b, vals[i]);
+	}
+	abuf_putc(&b, ']');
+	json_commit(r, &b);
+
+	if (n == 0)
+		return;
+	rec_human_buf(r, &b);
+	human_key(&b, key);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			abuf_putc(&b, ',');
+		human_string(&b, vals[i] != NULL ? vals[i] : "-");
+	}
+	human_commit(r, &b);
+}
+
+/*
+ * Closes the object and terminates both strings (every field left room for
+ * that).  Calling it twice is harmless.
+ */
+void
+audit_rec_end(struct audit_rec *r)
+{
+	if (r->jlen > 0 && r->json[r->jlen - 1] == '\n')
+		return;
+	if (r->jlen == 0)
+		r->json[r->jlen++] = '{';
+	memcpy(r->json + r->jlen, "}\n", 2);
+	r->jlen += 2;
+	r->json[r->jlen] = '\0';
+	r->human[r->hlen] = '\0';
+}
+
+uint64_t
+audit_now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+audit_open_fd(const char *path)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    AUDIT_FILE_MODE);
+	if (fd == -1)
+		log_warn("audit: %s", path);
+	return fd;
+}
+
+/* Makes fd and path (both owned by the caller until now) current. */
+static void
+audit_swap(int fd, char *path)
+{
+	int	 oldfd;
+	char	*oldpath;
+
+	pthread_mutex_lock(&audit_lock);
+	oldfd = audit_fd;
+	oldpath = audit_path;
+	audit_fd = fd;
+	audit_path = path;
+	audit_failing = 0;
+	pthread_mutex_unlock(&audit_lock);
+	if (oldfd != -1)
+		close(oldfd);
+	if (oldpath != path)
+		free(oldpath);
+}
+
+int
+audit_open(const char *path)
+{
+	char	*copy;
+	int	 fd;
+
+	if (path == NULL || strcmp(path, "none") == 0) {
+		audit_swap(-1, NULL);
+		return 0;
+	}
+	if ((copy = strdup(path)) == NULL) {
+		log_warn("audit: %s", path);
+		return -1;
+	}
+	if ((fd = audit_open_fd(path)) == -1) {
+		free(copy);
+		return -1;
+	}
+	audit_swap(fd, copy);
+	return 0;
+}
+
+/* A failure keeps the old file open: records keep going somewhere. */
+int
+audit_reopen(void)
+{
+	char	*path;
+	int	 fd;
+
+	pthread_mutex_lock(&audit_lock);
+	path = audit_path != NULL ? strdup(audit_path) : NULL;
+	pthread_mutex_unlock(&audit_lock);
+	if (path == NULL)
+		return 0;	/* records off, or no memory: keep as is */
+	if ((fd = audit_open_fd(path)) == -1) {
+		log_warnx("audit: reopen failed, still writing to the old "
+		    "file");
+		free(path);
+		return -1;
+	}
+	audit_swap(fd, path);
+	return 0;
+}
+
+void
+audit_close(void)
+{
+	audit_swap(-1, NULL);
+}
+
+/* Under audit_lock.  -1 with errno set when the line was not written. */
+static int
+audit_write(const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(audit_fd, p, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+audit_emit(struct audit_rec *r)
+{
+	audit_rec_end(r);
+	pthread_mutex_lock(&audit_lock);
+	if (audit_fd != -1) {
+		if (audit_write(r->json, r->jlen) == -1) {
+			if (!audit_failing)
+				log_warn("audit: write to %s", audit_path);
+			audit_failing = 1;
+		} else if (audit_failing) {
+			log_warnx("audit: writing to %s again", audit_path);
+			audit_failing = 0;
+		}
+	}
+	pthread_mutex_unlock(&audit_lock);
+	log_info("%s", r->human);
+}
