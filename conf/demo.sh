@@ -1,0 +1,54 @@
+#!/bin/sh
+# `make run`: a demo host key, a policy and authorized_keys in demo/ (kept
+# between runs), then hopd in the foreground on 127.0.0.1:2222.
+set -e
+HOPD=${1:-build/hopd}
+DIR=$(pwd)/demo
+PORT=${HOPD_DEMO_PORT:-2222}
+USER_NAME=$(id -un)
+mkdir -p "$DIR/keys"
+chmod 700 "$DIR"
+[ -f "$DIR/ssh_host_ed25519_key" ] ||
+    ssh-keygen -q -t ed25519 -N '' -C hopd-demo-host -f "$DIR/ssh_host_ed25519_key"
+# The invoking user's own public keys, or a demo key made for the purpose.
+KEYS="$DIR/keys/$USER_NAME"
+if [ ! -s "$KEYS" ]; then
+	for k in "$HOME"/.ssh/id_ed25519.pub "$HOME"/.ssh/id_ecdsa.pub "$HOME"/.ssh/id_rsa.pub; do
+		[ -f "$k" ] && cat "$k" >> "$KEYS"
+	done
+fi
+if [ ! -s "$KEYS" ]; then
+	[ -f "$DIR/id_ed25519" ] ||
+	    ssh-keygen -q -t ed25519 -N '' -C hopd-demo-user -f "$DIR/id_ed25519"
+	cat "$DIR/id_ed25519.pub" > "$KEYS"
+	IDENT="-i $DIR/id_ed25519 "
+fi
+[ -f "$DIR/id_ed25519" ] && IDENT="-i $DIR/id_ed25519 "
+chmod 600 "$KEYS"
+cat > conf/demo.ini <<EOT
+# Written by \`make run\`: a demo policy for $USER_NAME on this machine only.
+[server]
+listen = 127.0.0.1:$PORT
+host_key = $DIR/ssh_host_ed25519_key
+authorized_keys = $DIR/keys/%u
+audit_log = $DIR/audit.jsonl
+log_level = info
+
+[user $USER_NAME]
+# This machine's sshd and anything on loopback ports 1024 and up.
+allow = 127.0.0.1:22
+allow = 127.0.0.0/8:1024-65535
+allow = [::1]:22
+EOT
+cat <<EOT
+
+hopd demo: listening on 127.0.0.1:$PORT as a jump host for $USER_NAME.
+Audit log: $DIR/audit.jsonl    Policy: conf/demo.ini
+Try, from another terminal:
+  ssh ${IDENT}-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -p $PORT -W 127.0.0.1:22 $USER_NAME@127.0.0.1
+  ssh ${IDENT}-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -J $USER_NAME@127.0.0.1:$PORT $USER_NAME@127.0.0.1
+  ssh ${IDENT}-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -p $PORT $USER_NAME@127.0.0.1     # prints why not
+Stop with Ctrl-C.
+
+EOT
+exec "$HOPD" -f conf/demo.ini

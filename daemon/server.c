@@ -1,0 +1,571 @@
+/*
+ * server: listening sockets and admission in the main loop; the workers,
+ * one thread each with its own libuv loop, ssh_bind and sessions.  New
+ * connections are handed to the least busy worker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+
+#define SERVER_ACCEPTS_PER_EVENT 64
+#define SERVER_LISTEN_BACKLOG	 511
+#define SERVER_WORKERS_MAX	 256
+#define SERVER_RSA_MIN_BITS	 2048
+
+/* Only what a current ssh-audit passes without warnings. */
+#define SERVER_KEX	"curve25519-sha256,curve25519-sha256@libssh.org"
+#define SERVER_CIPHERS	"chacha20-poly1305@openssh.com," \
+			"aes256-gcm@openssh.com,aes128-gcm@openssh.com"
+#define SERVER_MACS	"hmac-sha2-256-etm@openssh.com," \
+			"hmac-sha2-512-etm@openssh.com"
+#define SERVER_USER_KEY_TYPES "ssh-ed25519,ecdsa-sha2-nistp256," \
+			"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521," \
+			"rsa-sha2-512,rsa-sha2-256"
+
+struct listener {
+	uv_poll_t		 poll;
+	int			 fd;
+	const struct listen_addr *addr;
+};
+
+struct handoff {
+	struct handoff	*next;
+	int		 fd;
+	struct ip_addr	 peer;
+	uint16_t	 port;
+};
+
+/* Per worker, guarded by server.lock: what the main thread sends it. */
+struct worker_inbox {
+	struct handoff	*conns;
+	struct config	*reload;	/* new snapshot to take */
+	bool		 stop;
+};
+
+struct startup_source {
+	struct ip_addr	net;		/* /32 for IPv4, /64 for IPv6 */
+	unsigned	count;
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	uv_loop_t		*loop;
+	struct config		*cfg;
+	struct listener		*listeners;
+	size_t			 nlisteners;
+	struct worker		*workers;
+	struct worker_inbox	*inboxes;
+	unsigned		 nworkers;
+	unsigned		 startups;	/* not yet authenticated */
+	struct startup_source	*sources;
+	size_t			 nsources, cap_sources;
+	int			 tunnels;
+} server = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+server_source_net(const struct ip_addr *peer, struct ip_addr *net)
+{
+	*net = *peer;
+	if (net->family == AF_INET6)
+		memset(net->bytes + 8, 0, 8);
+}
+
+static struct startup_source *
+server_source_find(const struct ip_addr *net)
+{
+	size_t	i;
+
+	for (i = 0; i < server.nsources; i++)
+		if (addr_equal(&server.sources[i].net, net))
+			return &server.sources[i];
+	return NULL;
+}
+
+/*
+ * Admission of a connection not yet authenticated, as sshd's MaxStartups
+ * start:rate:full, with two differences: a source holding
+ * per_source_max_startups is refused, and the random early drop only hits
+ * sources that already hold an unauthenticated connection, so a flood from
+ * some addresses cannot lock out a client that connects once.
+ */
+static bool
+server_admit(const struct config *cfg, const struct ip_addr *peer)
+{
+	struct startup_source	*src, *grown;
+	struct ip_addr		 net;
+	unsigned		 held, p;
+	uint32_t		 r;
+	bool			 ok = false;
+
+	server_source_net(peer, &net);
+	pthread_mutex_lock(&server.lock);
+	src = server_source_find(&net);
+	held = src != NULL ? src->count : 0;
+	if (server.startups >= cfg->max_startups_full ||
+	    held >= cfg->per_source_max_startups)
+		goto out;
+	if (held > 0 && server.startups >= cfg->max_startups_begin) {
+		p = cfg->max_startups_rate;
+		if (cfg->max_startups_full > cfg->max_startups_begin)
+			p += (100 - p) *
+			    (server.startups - cfg->max_startups_begin) /
+			    (cfg->max_startups_full - cfg->max_startups_begin);
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r) || r % 100 < p)
+			goto out;
+	}
+	if (src == NULL) {
+		if (server.nsources == server.cap_sources) {
+			grown = reallocarray(server.sources,
+			    server.cap_sources * 2 + 16, sizeof(*grown));
+			if (grown == NULL)
+				goto out;
+			server.sources = grown;
+			server.cap_sources = server.cap_sources * 2 + 16;
+		}
+		src = &server.sources[server.nsources++];
+		src->net = net;
+		src->count = 0;
+	}
+	src->count++;
+	server.startups++;
+	ok = true;
+out:
+	pthread_mutex_unlock(&server.lock);
+	return ok;
+}
+
+void
+server_startup_done(const struct ip_addr *peer)
+{
+	struct startup_source	*src;
+	struct ip_addr		 net;
+
+	server_source_net(peer, &net);
+	pthread_mutex_lock(&server.lock);
+	if ((src = server_source_find(&net)) != NULL && src->count > 0) {
+		server.startups--;
+		if (--src->count == 0)
+			*src = server.sources[--server.nsources];
+	}
+	pthread_mutex_unlock(&server.lock);
+}
+
+void
+server_tunnel_count(int delta)
+{
+	__atomic_add_fetch(&server.tunnels, delta, __ATOMIC_RELAXED);
+}
+
+void
+server_counts(unsigned *sessions, unsigned *tunnels)
+{
+	unsigned	i, n = 0;
+
+	for (i = 0; i < server.nworkers; i++)
+		n += __atomic_load_n(&server.workers[i].nsessions,
+		    __ATOMIC_RELAXED);
+	*sessions = n;
+	*tunnels = __atomic_load_n(&server.tunnels, __ATOMIC_RELAXED);
+}
+
+static struct worker *
+server_pick_worker(void)
+{
+	struct worker	*best = &server.workers[0];
+	unsigned	 i;
+
+	for (i = 1; i < server.nworkers; i++)
+		if (__atomic_load_n(&server.workers[i].nsessions,
+		    __ATOMIC_RELAXED) <
+		    __atomic_load_n(&best->nsessions, __ATOMIC_RELAXED))
+			best = &server.workers[i];
+	return best;
+}
+
+static void
+server_hand_over(int fd, const struct ip_addr *peer, uint16_t port)
+{
+	struct worker	*w = server_pick_worker();
+	struct handoff	*h;
+
+	if ((h = malloc(sizeof(*h))) == NULL) {
+		close(fd);
+		server_startup_done(peer);
+		return;
+	}
+	h->fd = fd;
+	h->peer = *peer;
+	h->port = port;
+	pthread_mutex_lock(&server.lock);
+	h->next = server.inboxes[w->index].conns;
+	server.inboxes[w->index].conns = h;
+	pthread_mutex_unlock(&server.lock);
+	uv_async_send(&w->wakeup);
+}
+
+static void
+server_on_listener(uv_poll_t *poll, int status, int events)
+{
+	struct listener		*l = poll->data;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct ip_addr		 peer;
+	uint16_t		 port;
+	char			 text[ADDR_TEXT_MAX];
+	int			 fd, i, one = 1;
+
+	for (i = 0; i < SERVER_ACCEPTS_PER_EVENT; i++) {
+		len = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept on %s", l->addr->text);
+			return;
+		}
+		if (addr_from_sockaddr((struct sockaddr *)&ss, &peer,
+		    &port) == -1) {
+			close(fd);
+			continue;
+		}
+		addr_normalize(&peer);
+		if (!server_admit(server.cfg, &peer)) {
+			addr_format_port(&peer, port, text, sizeof(text));
+			log_verbose("refused connection from %s: too many "
+			    "unauthenticated connections", text);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		server_hand_over(fd, &peer, port);
+	}
+}
+
+static int
+server_listen_one(struct listener *l, const struct listen_addr *la)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	int			 fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (la->ip.family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(la->port);
+		memcpy(&sin->sin_addr, la->ip.bytes, 4);
+		len = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(la->port);
+		memcpy(&sin6->sin6_addr, la->ip.bytes, 16);
+		len = sizeof(*sin6);
+	}
+	fd = socket(la->ip.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		log_warn("socket for %s", la->text);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (la->ip.family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		log_warn("cannot listen on %s", la->text);
+		goto fail;
+	}
+	if (listen(fd, SERVER_LISTEN_BACKLOG) == -1) {
+		log_warn("listen on %s", la->text);
+		goto fail;
+	}
+	l->fd = fd;
+	l->addr = la;
+	uv_poll_init_socket(server.loop, &l->poll, fd);
+	l->poll.data = l;
+	uv_poll_start(&l->poll, UV_READABLE, server_on_listener);
+	log_info("listening on %s", la->text);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Host key algorithms for the keys a worker holds. */
+static int
+server_load_keys(struct worker *w, const struct config *cfg, char *algs,
+    size_t len)
+{
+	ssh_key		key;
+	size_t		i;
+	bool		ed25519 = false, rsa = false;
+	int		type;
+
+	for (i = 0; i < cfg->nhost_keys; i++) {
+		if (ssh_pki_import_privkey_file(cfg->host_keys[i], NULL, NULL,
+		    NULL, &key) != SSH_OK) {
+			log_warnx("cannot load host key %s (missing, "
+			    "unreadable or not a private key)",
+			    cfg->host_keys[i]);
+			return -1;
+		}
+		type = ssh_key_type(key);
+		if (type == SSH_KEYTYPE_ED25519)
+			ed25519 = true;
+		else if (type == SSH_KEYTYPE_RSA)
+			rsa = true;	/* its size: SSH_BIND_OPTIONS_RSA_MIN_SIZE */
+		else {
+			log_warnx("host key %s: only ed25519 and RSA (>= %d "
+			    "bits) host keys are offered", cfg->host_keys[i],
+			    SERVER_RSA_MIN_BITS);
+			ssh_key_free(key);
+			return -1;
+		}
+		if (ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_IMPORT_KEY,
+		    key) != SSH_OK) {
+			log_warnx("host key %s: %s", cfg->host_keys[i],
+			    ssh_get_error(w->bind));
+			ssh_key_free(key);
+			return -1;
+		}
+	}
+	if (!ed25519 && !rsa) {
+		log_warnx("no host key configured");
+		return -1;
+	}
+	snprintf(algs, len, "%s%s%s", ed25519 ? "ssh-ed25519" : "",
+	    ed25519 && rsa ? "," : "", rsa ? "rsa-sha2-512,rsa-sha2-256" : "");
+	return 0;
+}
+
+static int
+server_worker_init(struct worker *w, unsigned index, struct config *cfg)
+{
+	char	algs[128];
+	bool	no = false;
+	int	rsa_min = SERVER_RSA_MIN_BITS;
+
+	w->index = index;
+	w->cfg = config_ref(cfg);
+	TAILQ_INIT(&w->sessions);
+	if (uv_loop_init(&w->loop) != 0 || (w->bind = ssh_bind_new()) == NULL)
+		return -1;
+	if (ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
+	    &no) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_RSA_MIN_SIZE,
+	    &rsa_min) != SSH_OK || server_load_keys(w, cfg, algs, sizeof(algs)) == -1)
+		return -1;
+	if (ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS,
+	    algs) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_KEY_EXCHANGE,
+	    SERVER_KEX) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_CIPHERS_C_S,
+	    SERVER_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_CIPHERS_S_C,
+	    SERVER_CIPHERS) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HMAC_C_S,
+	    SERVER_MACS) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HMAC_S_C,
+	    SERVER_MACS) != SSH_OK ||
+	    ssh_bind_options_set(w->bind,
+	    SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
+	    SERVER_USER_KEY_TYPES) != SSH_OK) {
+		log_warnx("cannot set algorithms: %s", ssh_get_error(w->bind));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+server_worker_stop_sessions(struct worker *w)
+{
+	struct session	*s, *next;
+
+	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next) {
+		session_kill(s, "server shutdown");
+		session_step(s);
+	}
+}
+
+static void
+server_on_wakeup(uv_async_t *async)
+{
+	struct worker		*w = async->data;
+	struct worker_inbox	*in = &server.inboxes[w->index];
+	struct handoff		*h, *next;
+	struct config		*reload;
+	struct session		*s, *snext;
+	bool			 stop;
+
+	pthread_mutex_lock(&server.lock);
+	h = in->conns;
+	in->conns = NULL;
+	reload = in->reload;
+	in->reload = NULL;
+	stop = in->stop;
+	pthread_mutex_unlock(&server.lock);
+
+	for (; h != NULL; h = next) {
+		next = h->next;
+		if (stop || w->stopping) {
+			close(h->fd);
+			server_startup_done(&h->peer);
+		} else
+			session_start(w, h->fd, &h->peer, h->port);
+		free(h);
+	}
+	if (reload != NULL) {
+		config_unref(w->cfg);
+		w->cfg = reload;
+		TAILQ_FOREACH_SAFE(s, &w->sessions, entry, snext)
+			session_reload(s, reload);
+	}
+	if (stop && !w->stopping) {
+		w->stopping = true;
+		server_worker_stop_sessions(w);
+		uv_close((uv_handle_t *)&w->wakeup, NULL);
+	}
+}
+
+static void
+server_worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	log_route_libssh();
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+int
+server_start(struct config *cfg, uv_loop_t *loop)
+{
+	unsigned	i, n;
+	long		cpus;
+
+	server.loop = loop;
+	server.cfg = config_ref(cfg);
+	n = cfg->workers;
+	if (n == 0) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus < 1 ? 1 : cpus > SERVER_WORKERS_MAX ?
+		    SERVER_WORKERS_MAX : (unsigned)cpus;
+	}
+	server.workers = calloc(n, sizeof(*server.workers));
+	server.inboxes = calloc(n, sizeof(*server.inboxes));
+	server.listeners = calloc(cfg->nlisten, sizeof(*server.listeners));
+	if (server.workers == NULL || server.inboxes == NULL ||
+	    server.listeners == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		server.nworkers = i + 1;
+		if (server_worker_init(&server.workers[i], i, cfg) == -1)
+			return -1;
+	}
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (server_listen_one(&server.listeners[i],
+		    &cfg->listen[i]) == -1)
+			return -1;
+		server.nlisteners++;
+	}
+	for (i = 0; i < n; i++) {
+		uv_async_init(&server.workers[i].loop,
+		    &server.workers[i].wakeup, server_on_wakeup);
+		server.workers[i].wakeup.data = &server.workers[i];
+		if (uv_thread_create(&server.workers[i].thread,
+		    server_worker_main, &server.workers[i]) != 0)
+			fatalx("cannot start worker thread");
+	}
+	log_info("%u worker%s ready", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+void
+server_reload(struct config *cfg)
+{
+	unsigned	i;
+
+	config_unref(server.cfg);
+	server.cfg = config_ref(cfg);
+	for (i = 0; i < server.nworkers; i++) {
+		pthread_mutex_lock(&server.lock);
+		if (server.inboxes[i].reload != NULL)
+			config_unref(server.inboxes[i].reload);
+		server.inboxes[i].reload = config_ref(cfg);
+		pthread_mutex_unlock(&server.lock);
+		uv_async_send(&server.workers[i].wakeup);
+	}
+}
+
+static void
+server_on_listener_closed(uv_handle_t *h)
+{
+	struct listener	*l = h->data;
+
+	close(l->fd);
+}
+
+/* Stops listening; called in the main loop before server_stop(). */
+void
+server_stop_listening(void)
+{
+	size_t	i;
+
+	for (i = 0; i < server.nlisteners; i++)
+		uv_close((uv_handle_t *)&server.listeners[i].poll,
+		    server_on_listener_closed);
+	server.nlisteners = 0;
+}
+
+void
+server_stop(void)
+{
+	struct worker	*w;
+	struct handoff	*h;
+	unsigned	 i;
+
+	for (i = 0; i < server.nworkers; i++) {
+		pthread_mutex_lock(&server.lock);
+		server.inboxes[i].stop = true;
+		pthread_mutex_unlock(&server.lock);
+		uv_async_send(&server.workers[i].wakeup);
+	}
+	for (i = 0; i < server.nworkers; i++) {
+		w = &server.workers[i];
+		uv_thread_join(&w->thread);
+		while ((h = server.inboxes[i].conns) != NULL) {
+			server.inboxes[i].conns = h->next;
+			close(h->fd);
+			free(h);
+		}
+		if (server.inboxes[i].reload != NULL)
+			config_unref(server.inboxes[i].reload);
+		uv_loop_close(&w->loop);
+		ssh_bind_free(w->bind);
+		config_unref(w->cfg);
+	}
+	free(server.workers);
+	free(server.inboxes);
+	free(server.listeners);
+	free(server.sources);
+	config_unref(server.cfg);
+	memset(&server.workers, 0, sizeof(server.workers));
+	server.nworkers = 0;
+}
