@@ -15,6 +15,7 @@
 
 #define CONFIG_LINE_MAX		1024	/* longer lines are an error */
 #define CONFIG_INCLUDE_DEPTH	8
+#define CONFIG_NAME_MAX		32	/* user and group names */
 
 struct listen_addr {
 	struct ip_addr	ip;
@@ -52,7 +53,7 @@ struct config {
 /*
  * Reads path (and its includes).  Every error goes to errs as one line
  * "FILE:LINE: key: message" (LINE omitted for file-level errors); returns
- * NULL if there was any.
+ * NULL if there was any.  errs may be NULL (errors are then only counted).
  */
 struct config *config_load(const char *path, FILE *errs);
 struct config *config_ref(struct config *c);	/* thread-safe */
@@ -64,5 +65,11 @@ int	config_parse_duration(const char *s, unsigned *ms);
 /* The %u/%h/%% template expanded into buf.  0 or -1 (too long, bad %). */
 int	config_expand_path(const char *tmpl, const char *user,
 	    const char *home, char *buf, size_t len);
+
+/*
+ * A user or group name as hopd.ini(5) accepts it: [a-z_][a-z0-9_.-]*, at
+ * most CONFIG_NAME_MAX bytes.  Names that fail can never match a section.
+ */
+bool	config_valid_name(const char *name);
 
 #endif
