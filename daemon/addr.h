@@ -72,8 +72,11 @@ int	addr_parse_port(const char *s, uint16_t *out);
 int	addr_parse_ip(const char *s, struct ip_addr *out);
 
 /*
- * "10.0.0.0/8", "[2001:db8::/32]", "2001:db8::/32", or a plain address
- * (prefix 32 or 128).  Host bits set beyond the prefix are an error.
+ * "10.0.0.0/8", "[2001:db8::/32]", "[2001:db8::]/32", "2001:db8::/32", or a
+ * plain address (prefix 32 or 128).  Host bits set beyond the prefix are an
+ * error whose *why names the network meant; that one text lives in a
+ * per-thread buffer rewritten by the next such error, so copy it before
+ * calling again.
  */
 int	addr_parse_cidr(const char *s, struct ip_addr *net, unsigned *prefix,
 	    const char **why);
