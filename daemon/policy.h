@@ -62,11 +62,20 @@ struct verdict {
 struct policy *policy_new(void);
 void	policy_free(struct policy *p);
 const char *policy_intern_file(struct policy *p, const char *file);
+/*
+ * Finds or creates a section.  The pointer stays valid until the next call
+ * that creates one (the array moves); look it up again per key.
+ */
 struct policy_section *policy_section(struct policy *p, bool is_group,
-	    const char *name);		/* finds or creates */
+	    const char *name);
+/* A user name as sections and members take it: [A-Za-z0-9._-]{1,64}. */
+bool	policy_valid_user_name(const char *name);
 int	policy_add_member(struct policy_section *g, const char *user,
 	    const char **why);
-/* Parses "PATTERN:PORTS" for kind into a rule appended to sec. */
+/*
+ * Parses "PATTERN:PORTS" for kind into a rule appended to sec.  Verdicts
+ * point at rules: build the policy fully before deciding with it.
+ */
 int	policy_add_rule(struct policy *p, struct policy_section *sec,
 	    enum rule_kind kind, const char *value, const char *file,
 	    unsigned line, const char **why);
