@@ -1,51 +1,423 @@
 /*
- * forward: remote forwards (ssh -R).  Until listen rules are enforced here,
- * every tcpip-forward request is refused, and audited as such.
+ * forward: remote forwards (ssh -R).  A tcpip-forward request is decided by
+ * the listen rules of the user's sections, then bound in the session's
+ * loop; each accepted connection becomes a forwarded-tcpip tunnel (the pump
+ * of tunnel.c).  A listener belongs to its session and ends with it.
  */
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
 #include "audit.h"
+#include "config.h"
 #include "forward.h"
 #include "log.h"
+#include "policy.h"
 #include "session.h"
+#include "tunnel.h"
+
+#define FORWARD_ADDRS_MAX	2	/* localhost: 127.0.0.1 and ::1 */
+#define FORWARD_BACKLOG		128
+#define FORWARD_ALLOC_TRIES	64	/* binding an allocated port */
+#define FORWARD_BIND_MAX	256
+
+struct forward {
+	TAILQ_ENTRY(forward)	 entry;
+	struct session		*s;
+	char			 bind[FORWARD_BIND_MAX];	/* as asked */
+	uint16_t		 asked_port;
+	uint16_t		 port;				/* bound */
+	uv_tcp_t		*tcp[FORWARD_ADDRS_MAX];
+	char			 addrs[FORWARD_ADDRS_MAX][ADDR_TEXT_MAX];
+	int			 ntcp;				/* bound */
+	int			 handles;			/* not closed */
+	bool			 closing;
+	char			 rule[256];
+};
+
+/* The concrete addresses a bind string asks for, loopback for "". */
+static int
+forward_concrete(const char *bind, char out[FORWARD_ADDRS_MAX][ADDR_TEXT_MAX])
+{
+	struct ip_addr	a;
+
+	if (bind[0] == '\0' || strcasecmp(bind, "localhost") == 0) {
+		snprintf(out[0], ADDR_TEXT_MAX, "127.0.0.1");
+		snprintf(out[1], ADDR_TEXT_MAX, "::1");
+		return 2;
+	}
+	if (strcmp(bind, "*") == 0) {
+		snprintf(out[0], ADDR_TEXT_MAX, "0.0.0.0");
+		snprintf(out[1], ADDR_TEXT_MAX, "::");
+		return 2;
+	}
+	if (addr_parse_ip(bind, &a) == -1 ||
+	    addr_format(&a, out[0], ADDR_TEXT_MAX) == -1)
+		return 0;
+	return 1;
+}
+
+static void
+forward_audit(struct session *s, const char *event, const char *bind,
+    unsigned asked, unsigned bound, const char *decision, const char *rule,
+    const char *reason)
+{
+	struct audit_rec	r;
+
+	audit_rec_begin(&r, audit_now_ms(), event, s->id);
+	audit_rec_str(&r, "user", s->user);
+	audit_rec_str(&r, "bind", bind);
+	audit_rec_u64(&r, "port", asked);
+	if (bound != 0)
+		audit_rec_u64(&r, "bound_port", bound);
+	if (decision != NULL)
+		audit_rec_str(&r, "decision", decision);
+	if (rule != NULL)
+		audit_rec_str(&r, "rule", rule);
+	audit_rec_str(&r, "reason", reason);
+	audit_rec_end(&r);
+	audit_emit(&r);
+}
+
+static void
+forward_free_if_done(struct forward *f)
+{
+	if (!f->closing || f->handles > 0)
+		return;
+	TAILQ_REMOVE(&f->s->forwards, f, entry);
+	f->s->nforwards--;
+	free(f);
+}
+
+static void
+forward_on_closed(uv_handle_t *h)
+{
+	struct forward	*f = h->data;
+	struct session	*s = f->s;
+
+	free(h);
+	s->handles--;
+	f->handles--;
+	forward_free_if_done(f);
+	session_handle_closed(s);
+}
+
+/* Closes what is bound so far (f itself stays until the handles close). */
+static void
+forward_unbind(struct forward *f)
+{
+	while (f->ntcp > 0) {
+		f->ntcp--;
+		uv_close((uv_handle_t *)f->tcp[f->ntcp], forward_on_closed);
+	}
+}
+
+static void
+forward_close(struct forward *f, const char *reason)
+{
+	if (f->closing)
+		return;
+	f->closing = true;
+	forward_audit(f->s, "forward_cancel", f->bind, f->asked_port, f->port,
+	    NULL, NULL, reason);
+	forward_unbind(f);
+	forward_free_if_done(f);
+}
+
+static void
+forward_on_refused_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void
+forward_on_connection(uv_stream_t *server, int status)
+{
+	struct forward	*f = server->data;
+	struct session	*s = f->s;
+	struct tunnel	*t;
+	uv_tcp_t	*drop;
+
+	if (status < 0 || f->closing || s->dying)
+		return;
+	if (s->nchannels >= s->cfg->max_channels_per_session ||
+	    (t = tunnel_new_forwarded(s, f->bind, f->port)) == NULL) {
+		/* Take it off the backlog and close it at once. */
+		if ((drop = malloc(sizeof(*drop))) == NULL)
+			return;
+		uv_tcp_init(server->loop, drop);
+		if (uv_accept(server, (uv_stream_t *)drop) == 0)
+			log_verbose("session %s: remote forward %s:%u: "
+			    "connection refused: too many channels", s->id,
+			    f->bind, f->port);
+		uv_close((uv_handle_t *)drop, forward_on_refused_closed);
+		return;
+	}
+	if (uv_accept(server, (uv_stream_t *)&t->tcp) != 0)
+		tunnel_close(t, "accept failed");
+	session_step(s);
+}
+
+static int
+forward_bind_one(struct forward *f, const char *addr, uint16_t port,
+    uint16_t *bound)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	struct ip_addr		 a;
+	uv_tcp_t		*tcp;
+	int			 len = sizeof(ss), rc;
+
+	if (addr_parse_ip(addr, &a) == -1)
+		return UV_EINVAL;
+	if ((tcp = malloc(sizeof(*tcp))) == NULL)
+		return UV_ENOMEM;
+	memset(&ss, 0, sizeof(ss));
+	if (a.family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a.bytes, 4);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a.bytes, 16);
+	}
+	uv_tcp_init(f->s->poll.loop, tcp);
+	tcp->data = f;
+	f->s->handles++;
+	f->handles++;
+	if ((rc = uv_tcp_bind(tcp, (struct sockaddr *)&ss,
+	    a.family == AF_INET6 ? UV_TCP_IPV6ONLY : 0)) == 0 &&
+	    (rc = uv_listen((uv_stream_t *)tcp, FORWARD_BACKLOG,
+	    forward_on_connection)) == 0 &&
+	    (rc = uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len)) == 0)
+		*bound = ntohs(a.family == AF_INET ? sin->sin_port :
+		    sin6->sin6_port);
+	if (rc != 0) {
+		uv_close((uv_handle_t *)tcp, forward_on_closed);
+		return rc;
+	}
+	snprintf(f->addrs[f->ntcp], ADDR_TEXT_MAX, "%s", addr);
+	f->tcp[f->ntcp++] = tcp;
+	return 0;
+}
+
+/*
+ * Binds every allowed concrete address on one port.  Any of them in use
+ * refuses the whole request (nobody takes over a port another session
+ * holds, not even on one address family); an address this host does not
+ * have (no IPv6) is skipped as long as another one is bound.
+ */
+static int
+forward_bind_all(struct forward *f, char addrs[][ADDR_TEXT_MAX],
+    const bool *allowed, int naddrs, uint16_t port)
+{
+	uint16_t	bound = 0;
+	int		i, rc = UV_EADDRNOTAVAIL;
+
+	for (i = 0; i < naddrs; i++) {
+		if (!allowed[i])
+			continue;
+		rc = forward_bind_one(f, addrs[i], port, &bound);
+		if (rc == UV_EADDRINUSE || rc == UV_EACCES || rc == UV_ENOMEM) {
+			forward_unbind(f);
+			return rc;
+		}
+	}
+	if (f->ntcp == 0)
+		return rc;
+	f->port = port;
+	return 0;
+}
+
+/* Candidate ports for "-R 0:...": the allowed ones, in random order. */
+static size_t
+forward_candidates(struct session *s, const char *bind, uint16_t *out,
+    size_t max)
+{
+	uint32_t	r, port;
+	size_t		n = 0, seen = 0, j;
+
+	for (port = 1024; port <= 65535; port++) {
+		if (!policy_listen_port_allowed(s->cfg->policy, s->user, bind,
+		    port))
+			continue;
+		/* Reservoir sampling: max uniformly chosen ports. */
+		seen++;
+		if (n < max)
+			out[n++] = port;
+		else if (getrandom(&r, sizeof(r), 0) == sizeof(r) &&
+		    (j = r % seen) < max)
+			out[j] = port;
+	}
+	for (j = n; j > 1; j--) {
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			break;
+		port = out[j - 1];
+		out[j - 1] = out[r % j];
+		out[r % j] = port;
+	}
+	return n;
+}
+
+static void
+forward_refuse(struct session *s, ssh_message m, const char *bind,
+    unsigned port, const char *decision, const char *rule, const char *why)
+{
+	char	line[512];
+
+	snprintf(line, sizeof(line), "hopd: remote forward %.200s:%u "
+	    "refused: %s", bind, port, why);
+	ssh_send_debug(s->ssh, line, 1);
+	forward_audit(s, "forward_listen", bind, port, 0, decision, rule, why);
+	ssh_message_reply_default(m);
+}
+
+static void
+forward_listen(struct session *s, ssh_message m)
+{
+	const char	*bind = ssh_message_global_request_address(m);
+	int		 asked = ssh_message_global_request_port(m);
+	char		 concrete[FORWARD_ADDRS_MAX][ADDR_TEXT_MAX];
+	bool		 allowed[FORWARD_ADDRS_MAX] = { false, false };
+	uint16_t	 cand[FORWARD_ALLOC_TRIES];
+	struct verdict	 v;
+	struct forward	*f;
+	char		 rule[256];
+	size_t		 ncand, c;
+	int		 i, n, rc;
+
+	if (bind == NULL)
+		bind = "";
+	if (strlen(bind) >= FORWARD_BIND_MAX || asked < 0 || asked > 65535) {
+		forward_refuse(s, m, "?", asked, "deny", "default",
+		    "invalid bind address");
+		return;
+	}
+	if (!policy_decide_listen(s->cfg->policy, s->user, bind, asked, &v)) {
+		policy_rule_origin(v.rule, rule, sizeof(rule));
+		forward_refuse(s, m, bind, asked, "deny", rule,
+		    "denied by policy");
+		return;
+	}
+	policy_rule_origin(v.rule, rule, sizeof(rule));
+	if (s->nforwards >= s->cfg->max_listeners_per_session) {
+		forward_refuse(s, m, bind, asked, "deny", rule,
+		    "too many listeners");
+		return;
+	}
+	/* The concrete addresses this user may bind for that request. */
+	n = forward_concrete(bind, concrete);
+	for (i = 0; i < n; i++)
+		allowed[i] = asked == 0 || policy_listen_port_allowed(
+		    s->cfg->policy, s->user, concrete[i], asked);
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		forward_refuse(s, m, bind, asked, "allow", rule,
+		    "out of memory");
+		return;
+	}
+	f->s = s;
+	snprintf(f->bind, sizeof(f->bind), "%s", bind);
+	snprintf(f->rule, sizeof(f->rule), "%s", rule);
+	f->asked_port = asked;
+	TAILQ_INSERT_TAIL(&s->forwards, f, entry);
+	s->nforwards++;
+	if (asked != 0) {
+		rc = forward_bind_all(f, concrete, allowed, n, asked);
+	} else {
+		ncand = forward_candidates(s, bind, cand, FORWARD_ALLOC_TRIES);
+		rc = UV_EADDRNOTAVAIL;
+		for (c = 0; c < ncand && rc != 0; c++) {
+			for (i = 0; i < n; i++)
+				allowed[i] = policy_listen_port_allowed(
+				    s->cfg->policy, s->user, concrete[i],
+				    cand[c]);
+			rc = forward_bind_all(f, concrete, allowed, n, cand[c]);
+		}
+	}
+	if (rc != 0) {
+		f->closing = true;
+		forward_free_if_done(f);
+		forward_refuse(s, m, bind, asked, "allow", rule,
+		    rc == UV_EADDRINUSE ? "port in use" :
+		    rc == UV_EACCES ? "permission denied" :
+		    asked == 0 ? "no free port allowed" : uv_strerror(rc));
+		return;
+	}
+	forward_audit(s, "forward_listen", bind, asked, f->port, "allow", rule,
+	    "listening");
+	ssh_message_global_request_reply_success(m, f->port);
+}
+
+static void
+forward_cancel(struct session *s, ssh_message m)
+{
+	const char	*bind = ssh_message_global_request_address(m);
+	int		 port = ssh_message_global_request_port(m);
+	struct forward	*f;
+
+	if (bind == NULL)
+		bind = "";
+	TAILQ_FOREACH(f, &s->forwards, entry)
+		if (!f->closing && f->port == port &&
+		    strcmp(f->bind, bind) == 0)
+			break;
+	if (f == NULL) {
+		ssh_message_reply_default(m);
+		return;
+	}
+	forward_close(f, "cancelled by client");
+	ssh_message_global_request_reply_success(m, 0);
+}
 
 void
 forward_request(struct session *s, ssh_message m)
 {
-	struct audit_rec	r;
-	const char		*bind;
-
-	if (ssh_message_subtype(m) != SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
+	switch (ssh_message_subtype(m)) {
+	case SSH_GLOBAL_REQUEST_TCPIP_FORWARD:
+		forward_listen(s, m);
+		break;
+	case SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD:
+		forward_cancel(s, m);
+		break;
+	default:
 		ssh_message_reply_default(m);
-		return;
+		break;
 	}
-	bind = ssh_message_global_request_address(m);
-	audit_rec_begin(&r, audit_now_ms(), "forward_listen", s->id);
-	audit_rec_str(&r, "user", s->user);
-	audit_rec_str(&r, "bind", bind);
-	audit_rec_u64(&r, "port", ssh_message_global_request_port(m));
-	audit_rec_str(&r, "decision", "deny");
-	audit_rec_str(&r, "rule", "default");
-	audit_rec_end(&r);
-	audit_emit(&r);
-	ssh_message_reply_default(m);
-}
-
-void
-forward_step(struct session *s)
-{
 }
 
 void
 forward_close_all(struct session *s)
 {
+	struct forward	*f, *next;
+
+	TAILQ_FOREACH_SAFE(f, &s->forwards, entry, next)
+		forward_close(f, "session ended");
 }
 
 void
 forward_reload(struct session *s)
 {
+	struct forward	*f, *next;
+	int		 i;
+
+	TAILQ_FOREACH_SAFE(f, &s->forwards, entry, next) {
+		if (f->closing)
+			continue;
+		for (i = 0; i < f->ntcp; i++)
+			if (!policy_listen_port_allowed(s->cfg->policy,
+			    s->user, f->addrs[i], f->port))
+				break;
+		if (i < f->ntcp)
+			forward_close(f, "policy_reload");
+	}
 }

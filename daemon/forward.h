@@ -13,8 +13,6 @@ struct session;
 
 /* A global request of an authenticated session (m stays the caller's). */
 void	forward_request(struct session *s, ssh_message m);
-/* From session_step: nothing to do yet but close finished listeners. */
-void	forward_step(struct session *s);
 /* The session ends: every listener of it closes. */
 void	forward_close_all(struct session *s);
 /* After a reload: listeners the new policy no longer allows close. */

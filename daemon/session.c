@@ -463,7 +463,6 @@ session_step_once(struct session *s)
 		return false;
 	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext)
 		tunnel_step(t);
-	forward_step(s);
 	session_step_shells(s);
 	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext)
 		tunnel_reap(t);

@@ -406,6 +406,7 @@ static void
 tunnel_start_pump(struct tunnel *t)
 {
 	t->state = TUNNEL_OPEN;
+	t->was_open = true;
 	uv_tcp_nodelay(&t->tcp, 1);
 	server_tunnel_count(1);
 }
@@ -599,6 +600,10 @@ tunnel_on_timer(uv_timer_t *timer)
 			uv_cancel((uv_req_t *)&t->gai);
 		tunnel_refuse(t, t->state == TUNNEL_RESOLVING ? "deny" :
 		    "allow", "timed out");
+	} else if (t->state == TUNNEL_OPENING) {
+		tunnel_audit_open(t, "allow", "refused",
+		    "client did not answer");
+		tunnel_close(t, "client did not answer");
 	} else if (t->state == TUNNEL_CLOSING) {
 		/* The target did not take the rest in time. */
 		t->tcp_failed = true;
@@ -695,6 +700,8 @@ tunnel_new_forwarded(struct session *s, const char *bind, uint16_t port)
 	}
 	t->fwd_port = port;
 	t->state = TUNNEL_OPENING;
+	uv_timer_start(&t->timer, tunnel_on_timer, s->cfg->connect_timeout_ms,
+	    0);
 	uv_tcp_init(tunnel_loop(t), &t->tcp);
 	t->tcp.data = t;
 	t->tcp_open = true;
@@ -736,6 +743,7 @@ tunnel_step_opening(struct tunnel *t)
 		tunnel_close(t, "client refused the channel");
 		return;
 	}
+	uv_timer_stop(&t->timer);
 	tunnel_set_callbacks(t);
 	tunnel_audit_open(t, "allow", "open", "client accepted");
 	tunnel_start_pump(t);
@@ -842,7 +850,8 @@ tunnel_finish(struct tunnel *t)
 		    (t->tcp_shutdown && t->tcp_shutdown_done))
 			tunnel_close_tcp(t);
 	}
-	if (t->ch != NULL && !t->s->dying) {
+	/* Never close a channel that is not open: its remote id is not set. */
+	if (t->ch != NULL && !t->s->dying && ssh_channel_is_open(t->ch)) {
 		if (!t->channel_closed) {
 			rc = ssh_channel_close(t->ch);
 			if (rc == SSH_AGAIN)
@@ -854,7 +863,8 @@ tunnel_finish(struct tunnel *t)
 		ssh_remove_channel_callbacks(t->ch, &t->cb);
 		ssh_channel_free(t->ch);
 		t->ch = NULL;
-		tunnel_audit_close(t);
+		if (t->was_open)
+			tunnel_audit_close(t);
 	}
 	if (!t->tcp_open && !uv_is_closing((uv_handle_t *)&t->timer))
 		uv_close((uv_handle_t *)&t->timer, tunnel_on_handle_closed);

@@ -103,6 +103,7 @@ struct tunnel {
 	bool			 close_requested;
 	const char		*close_reason;
 	bool			 channel_closed;
+	bool			 was_open;	/* pumped: channel_close due */
 	unsigned		 handles;	/* open uv handles */
 	uint64_t		 bytes_in, bytes_out;
 	uint64_t		 start_ms;
