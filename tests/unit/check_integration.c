@@ -17,6 +17,8 @@
 #define INTEGRATION_TESTS_MAX	128
 #define INTEGRATION_TIMEOUT_S	300
 
+Suite	*integration_suite(void);
+
 static char	*scripts[INTEGRATION_TESTS_MAX];
 static int	 nscripts;
 
