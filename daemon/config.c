@@ -744,10 +744,19 @@ config_policy_key(struct config_ctx *ctx, const char *name, const char *value)
 		if (sec == NULL)
 			config_error(ctx, NULL, "out of memory");
 		else if (policy_add_rule(ctx->conf->policy, sec, keys[i].kind,
-		    value, f->path, f->lineno, &why) == -1)
-			config_error(ctx, name, "%s; expected %s, got '%s'",
-			    why != NULL ? why : "invalid rule",
-			    keys[i].expected, config_shown(ctx, value));
+		    value, f->path, f->lineno, &why) == -1) {
+			if (why == NULL)
+				why = "invalid rule";
+			/* Say what is valid once: policy's texts may say it. */
+			if (strncmp(why, "expected", 8) == 0 ||
+			    strstr(why, "e.g.") != NULL)
+				config_error(ctx, name, "%s, got '%s'", why,
+				    config_shown(ctx, value));
+			else
+				config_error(ctx, name, "%s; expected %s, got "
+				    "'%s'", why, keys[i].expected,
+				    config_shown(ctx, value));
+		}
 		return;
 	}
 	if (f->section == SECTION_GROUP)
