@@ -385,6 +385,8 @@ server_worker_init(struct worker *w, unsigned index, struct config *cfg)
 	    SERVER_MACS) != SSH_OK ||
 	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HMAC_S_C,
 	    SERVER_MACS) != SSH_OK ||
+	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_BANNER,
+	    "hopd") != SSH_OK ||
 	    ssh_bind_options_set(w->bind,
 	    SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
 	    SERVER_USER_KEY_TYPES) != SSH_OK) {

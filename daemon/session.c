@@ -641,6 +641,10 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 		goto fail;
 	}
 	sshfd = -1;
+	/* No compression: nothing to gain on a tunnel, an oracle to lose. */
+	if (ssh_options_set(s->ssh, SSH_OPTIONS_COMPRESSION_C_S, "none") < 0 ||
+	    ssh_options_set(s->ssh, SSH_OPTIONS_COMPRESSION_S_C, "none") < 0)
+		goto fail;
 	ssh_set_blocking(s->ssh, 0);
 	if (ssh_handle_key_exchange(s->ssh) == SSH_ERROR) {
 		log_verbose("session %s: %s", s->id, ssh_get_error(s->ssh));
