@@ -216,7 +216,8 @@ run(bool debug)
 	uv_run(loop, UV_RUN_DEFAULT);
 
 	server_stop();
-	uv_loop_close(loop);
+	if (uv_loop_close(loop) != 0)
+		log_warnx("main loop: handles left open at exit");
 	audit_close();
 	config_unref(current);
 	ssh_finalize();

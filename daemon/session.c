@@ -568,8 +568,11 @@ session_handle_closed(struct session *s)
 
 	if (!s->torn_down || s->in_step)
 		return;
-	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext)
+	/* Tunnels still flushing to their targets finish on their own. */
+	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext) {
+		tunnel_step(t);
 		tunnel_reap(t);
+	}
 	if (s->handles > 0 || !TAILQ_EMPTY(&s->tunnels))
 		return;
 	TAILQ_REMOVE(&s->worker->sessions, s, entry);
