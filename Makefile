@@ -9,7 +9,7 @@ UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
 
 CC       ?= cc
-PKGS     := libssh libuv inih
+PKGS     := libssh libuv inih libsystemd
 BUILD    ?= build
 OPTFLAGS ?= -O2 -g
 SANFLAGS ?=
@@ -86,14 +86,33 @@ fuzz:
 bench: all
 	@sh bench/run.sh $(BENCHFLAGS)
 
+# The unit and the example config name the installed paths, whatever
+# PREFIX and SYSCONFDIR are; an existing hopd.ini is never overwritten.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/hopd
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/hopd \
+	    $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/hopd $(DESTDIR)$(SBINDIR)/hopd
 	install -m 644 daemon/hopd.8 $(DESTDIR)$(MANDIR)/man8/hopd.8
 	install -m 644 daemon/hopd.ini.5 $(DESTDIR)$(MANDIR)/man5/hopd.ini.5
+	sed -e 's|/usr/sbin/hopd|$(SBINDIR)/hopd|g' \
+	    -e 's|/etc/hopd/|$(SYSCONFDIR)/hopd/|g' systemd/hopd.service \
+	    > $(DESTDIR)$(UNITDIR)/hopd.service.tmp
+	chmod 644 $(DESTDIR)$(UNITDIR)/hopd.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/hopd.service.tmp $(DESTDIR)$(UNITDIR)/hopd.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini || \
 	    install -m 644 conf/hopd.ini $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini
+
+# The Debian package, built from a copy of the committed tree plus the
+# work tree's changes (so a clean clone works, and no build/ leaks in);
+# the .deb and its .buildinfo/.changes land in build/.
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/hopd
+	tar -cf - --exclude=./build --exclude=./.git --exclude=./demo . | \
+	    tar -xf - -C $(BUILD)/deb/hopd
+	cp -r packaging/debian $(BUILD)/deb/hopd/debian
+	cd $(BUILD)/deb/hopd && dpkg-buildpackage -us -uc -b
+	mv $(BUILD)/deb/hopd_* $(BUILD)/
 
 clean:
 	rm -rf build
