@@ -42,6 +42,7 @@ struct shell_channel {
 };
 
 static void	session_teardown(struct session *);
+static void	session_on_poll(uv_poll_t *, int, int);
 
 /*
  * The head of libssh 0.10's private struct ssh_message_struct
@@ -122,7 +123,7 @@ session_update_poll(struct session *s)
 		events |= UV_WRITABLE;
 	if (events != s->poll_events) {
 		s->poll_events = events;
-		uv_poll_start(&s->poll, events, s->poll.poll_cb);
+		uv_poll_start(&s->poll, events, session_on_poll);
 	}
 }
 
