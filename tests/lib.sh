@@ -1,0 +1,360 @@
+# shellcheck shell=bash
+# Shared helpers of tests/integration/*.sh: a temp dir per test, background
+# processes killed on exit, hopd started on a free port with a temp config,
+# OpenSSH and the helper servers of tests/tools/netutil.py, assertions that
+# say what was expected and what came, and audit log queries.
+#
+# A script sources this file, then calls hopd_start with its policy on
+# stdin.  On failure the tails of hopd's log and of the audit log are shown.
+
+set -euo pipefail
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOOLS=$TESTS_DIR/tools
+# Debian's python: it has paramiko; a python3 first on PATH may not.
+PY=/usr/bin/python3
+NETUTIL=$TOOLS/netutil.py
+TEST_NAME=$(basename "$0" .sh)
+
+if [ -z "${HOPD:-}" ]; then
+	HOPD=$(cd "$TESTS_DIR/.." && pwd)/build/hopd
+fi
+if [ ! -x "$HOPD" ]; then
+	echo "FAIL $TEST_NAME: no hopd binary at HOPD=$HOPD" >&2
+	exit 1
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/hopd-$TEST_NAME.XXXXXX")
+chmod 755 "$T"
+HOPD_LOG=$T/hopd.log
+AUDIT=$T/audit.jsonl
+SSH_CONFIG=$T/ssh_config
+HOPD_CONF=$T/hopd.ini
+HOPD_PID=""
+HOPD_PORT=""
+BG_PIDS=()
+BG_LAST=""
+SSH_ARGS=()
+HOPD_SERVER=()
+
+# ---------------------------------------------------------------- lifecycle
+
+lib_cleanup() {
+	local rc=$? pid i
+	set +e
+	for pid in "${BG_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for i in $(seq 1 20); do
+		for pid in "${BG_PIDS[@]}"; do
+			kill -0 "$pid" 2>/dev/null && break
+			pid=""
+		done
+		[ -z "$pid" ] && break
+		sleep 0.1
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "$rc" -ne 0 ]; then
+		echo "---- $TEST_NAME failed (exit $rc); tail of hopd's log:"
+		tail -n 40 "$HOPD_LOG" 2>/dev/null
+		echo "---- tail of the audit log:"
+		tail -n 15 "$AUDIT" 2>/dev/null
+		echo "----"
+	fi
+	if [ -n "${HOPD_KEEP_TMP:-}" ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap lib_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# bg CMD ARGS...: runs CMD in the background, killed when the test ends;
+# its pid is in BG_LAST.  Redirections given to bg apply to CMD.
+bg() {
+	"$@" &
+	BG_LAST=$!
+	BG_PIDS+=("$BG_LAST")
+}
+
+# stop PID: kill one background process now (and reap it).
+stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+step() {
+	echo "== $TEST_NAME: $*"
+}
+
+# ---------------------------------------------------------------- assertions
+
+fail() {
+	echo "FAIL $TEST_NAME: $*" >&2
+	exit 1
+}
+
+assert_eq() {	# EXPECTED ACTUAL WHAT
+	[ "$1" = "$2" ] ||
+	    fail "$3: expected '$1', got '$2'"
+}
+
+assert_ne() {	# UNEXPECTED ACTUAL WHAT
+	[ "$1" != "$2" ] ||
+	    fail "$3: expected anything but '$1'"
+}
+
+assert_le() {	# LIMIT ACTUAL WHAT
+	[ "$2" -le "$1" ] ||
+	    fail "$3: expected at most $1, got $2"
+}
+
+assert_contains() {	# HAYSTACK NEEDLE WHAT
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "$3: expected to contain '$2', got:
+$1" ;;
+	esac
+}
+
+assert_not_contains() {	# HAYSTACK NEEDLE WHAT
+	case "$1" in
+	*"$2"*) fail "$3: expected not to contain '$2', got:
+$1" ;;
+	*) ;;
+	esac
+}
+
+assert_file_contains() {	# FILE NEEDLE WHAT
+	grep -qF -- "$2" "$1" 2>/dev/null ||
+	    fail "$3: expected $1 to contain '$2'; it has:
+$(tail -n 20 "$1" 2>/dev/null)"
+}
+
+# wait_for SECONDS WHAT CMD ARGS...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	local secs=$1 what=$2 i n
+	shift 2
+	n=$((secs * 10))
+	for ((i = 0; i < n; i++)); do
+		if "$@"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "timed out after ${secs}s waiting for: $what"
+}
+
+# ---------------------------------------------------------------- ports, keys
+
+free_port() {	# [BIND]
+	"$PY" "$NETUTIL" free-port --bind "${1:-127.0.0.1}"
+}
+
+is_listening() {	# PORT
+	[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+# keygen NAME: an ed25519 key pair in $T/id_NAME(.pub).
+keygen() {
+	[ -f "$T/id_$1" ] ||
+	    ssh-keygen -q -t ed25519 -N '' -C "$1@hopd-test" -f "$T/id_$1"
+}
+
+# add_user USER [KEYNAME]: USER may log in with key KEYNAME (default USER).
+add_user() {
+	local key=${2:-$1}
+	keygen "$key"
+	mkdir -p "$T/auth"
+	chmod 755 "$T/auth"
+	cat "$T/id_$key.pub" >> "$T/auth/$1"
+	chmod 600 "$T/auth/$1"
+}
+
+# ---------------------------------------------------------------- hopd
+
+# hopd_start < POLICY: writes $HOPD_CONF with the common [server] lines,
+# the extra ones of the array HOPD_SERVER (e.g. "workers = 2"), then the
+# policy from stdin; starts hopd and waits until it listens.  alice always
+# exists.  HOPD_LISTEN (default 127.0.0.1:PORT) replaces the listen line.
+hopd_start() {
+	local policy line i
+	policy=$(cat)
+	[ -f "$T/auth/alice" ] || add_user alice
+	[ -f "$T/host_key" ] ||
+	    ssh-keygen -q -t ed25519 -N '' -C hopd-test -f "$T/host_key"
+	: > "$AUDIT"
+	[ -n "$HOPD_PORT" ] || HOPD_PORT=$(free_port 127.0.0.1)
+	{
+		echo "[server]"
+		echo "listen = ${HOPD_LISTEN:-127.0.0.1:$HOPD_PORT}"
+		echo "host_key = $T/host_key"
+		echo "authorized_keys = $T/auth/%u"
+		echo "audit_log = $AUDIT"
+		echo "connect_timeout = 5s"
+		echo "log_level = verbose"
+		for line in "${HOPD_SERVER[@]}"; do
+			echo "$line"
+		done
+		echo
+		echo "$policy"
+	} > "$HOPD_CONF"
+	write_ssh_config
+	bg "$HOPD" -f "$HOPD_CONF" 2>> "$HOPD_LOG"
+	HOPD_PID=$BG_LAST
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$HOPD_PID" 2>/dev/null ||
+		    fail "hopd exited at startup; config:
+$(cat "$HOPD_CONF")"
+		if is_listening "$HOPD_PORT"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "hopd does not listen on port $HOPD_PORT after 10s"
+}
+
+hopd_alive() {
+	kill -0 "$HOPD_PID" 2>/dev/null || fail "hopd (pid $HOPD_PID) died"
+}
+
+write_ssh_config() {
+	cat > "$SSH_CONFIG" <<EOF
+Host hop
+	HostName 127.0.0.1
+	Port $HOPD_PORT
+	User alice
+	IdentityFile $T/id_alice
+Host *
+	UserKnownHostsFile /dev/null
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking no
+	BatchMode yes
+	IdentitiesOnly yes
+	ConnectTimeout 10
+	LogLevel ERROR
+	ControlMaster no
+	ControlPath none
+	ForwardAgent no
+EOF
+}
+
+# hop_ssh ARGS...: OpenSSH towards hopd as alice (KEY=name selects another
+# key of $T), killed after SSH_TIMEOUT (120) s; the caller names the host
+# (alice@127.0.0.1, or "hop").  ssh_args sets SSH_ARGS to the same options
+# for running ssh without the timeout wrapper (to get its own pid).
+hop_ssh() {
+	ssh_args
+	timeout -k 5 "${SSH_TIMEOUT:-120}" ssh "${SSH_ARGS[@]}" "$@"
+}
+
+ssh_args() {
+	SSH_ARGS=(-F "$SSH_CONFIG" -i "$T/id_${KEY:-alice}" -p "$HOPD_PORT")
+}
+
+rss_kb() {	# PID
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+fd_count() {	# PID
+	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+}
+
+# ---------------------------------------------------------------- helper servers
+
+# start_server VAR KIND NAME [ARGS...]: runs `netutil.py KIND` (echo, sink,
+# stall) in the background, sets VAR to its port.  Per-connection reports
+# land in $T/NAME.d/conn-N.
+start_server() {
+	local var=$1 kind=$2 name=$3 i
+	shift 3
+	mkdir -p "$T/$name.d"
+	bg "$PY" "$NETUTIL" "$kind" --port-file "$T/$name.port" \
+	    --report-dir "$T/$name.d" --lifetime 600 "$@"
+	for ((i = 0; i < 100; i++)); do
+		if [ -s "$T/$name.port" ]; then
+			printf -v "$var" '%s' "$(cat "$T/$name.port")"
+			return 0
+		fi
+		kill -0 "$BG_LAST" 2>/dev/null ||
+		    fail "helper server $kind ($name) exited at startup"
+		sleep 0.1
+	done
+	fail "helper server $kind ($name) gave no port after 10s"
+}
+
+reports() {	# NAME: how many connections of server NAME have ended
+	find "$T/$1.d" -name 'conn-*' ! -name '*.tmp.*' 2>/dev/null | wc -l
+}
+
+reports_at_least() {	# NAME N
+	[ "$(reports "$1")" -ge "$2" ]
+}
+
+report_get() {	# FILE KEY: the value of KEY=... in a report line
+	tr ' ' '\n' < "$1" | sed -n "s/^$2=//p"
+}
+
+# ---------------------------------------------------------------- transfers
+
+# sha_pair FILE: "BYTES SHA" as written by netutil gen/count.
+sha_pair() {
+	cat "$1"
+}
+
+# w_roundtrip BYTES NAME [SSH ARGS...]: sends BYTES random bytes through
+# `ssh -W` (the ssh arguments name the target and host) and compares what
+# came back with what was sent; for an echo target.
+w_roundtrip() {
+	local bytes=$1 name=$2
+	shift 2
+	"$PY" "$NETUTIL" gen --bytes "$bytes" --sha-file "$T/$name.sent" |
+	    hop_ssh "$@" 2> "$T/$name.err" |
+	    "$PY" "$NETUTIL" count --out "$T/$name.got" ||
+	    fail "$name: ssh $* failed: $(cat "$T/$name.err")"
+	assert_eq "$(sha_pair "$T/$name.sent")" "$(sha_pair "$T/$name.got")" \
+	    "$name: bytes and sha256 of what came back"
+}
+
+# ---------------------------------------------------------------- audit log
+
+# audit_q ARGS...: tests/tools/auditq.py on $AUDIT (see its --help).
+audit_q() {
+	"$PY" "$TOOLS/auditq.py" "$AUDIT" "$@"
+}
+
+audit_count() {	# FILTER...
+	audit_q --count "$@"
+}
+
+audit_has() {	# FILTER...
+	[ "$(audit_q --count "$@")" -ge 1 ]
+}
+
+# audit_wait WHAT FILTER...: waits (10 s) for a matching record.
+audit_wait() {
+	local what=$1
+	shift
+	wait_for 10 "audit record $what ($*)" audit_has "$@"
+}
+
+audit_field() {	# FIELD FILTER...: FIELD of the last matching record
+	local field=$1
+	shift
+	audit_q --field "$field" "$@"
+}
+
+# conf_rule LINE: "FILE:N" of the first line of $HOPD_CONF equal to LINE, as
+# the audit log's "rule" names it.
+conf_rule() {
+	local n
+	n=$(grep -nxF -- "$1" "$HOPD_CONF" | head -n 1 | cut -d: -f1)
+	[ -n "$n" ] || fail "no line '$1' in $HOPD_CONF"
+	echo "$HOPD_CONF:$n"
+}
