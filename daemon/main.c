@@ -20,17 +20,20 @@
 #include "audit.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "policy.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG	"/etc/hopd/hopd.ini"
 #define EXPLAIN_ADDRS_MAX 32
+#define STATUS_INTERVAL_MS 5000
 
 enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERROR = 2 };
 
 static const char	*config_path = DEFAULT_CONFIG;
 static struct config	*current;
 static uv_signal_t	 sig_hup, sig_term, sig_int, sig_usr1;
+static uv_timer_t	 status_timer;
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -145,8 +148,10 @@ on_reload(uv_signal_t *sig, int signum)
 	char		*line, *save;
 
 	log_info("SIGHUP: reloading %s", config_path);
+	notify_reloading();
 	if ((f = open_memstream(&errs, &len)) == NULL) {
 		log_warn("reload");
+		notify_ready();
 		return;
 	}
 	cfg = config_load(config_path, f);
@@ -156,15 +161,24 @@ on_reload(uv_signal_t *sig, int signum)
 		    line = strtok_r(NULL, "\n", &save))
 			log_warnx("%s", line);
 		log_warnx("reload failed: the previous policy stays in force");
-		free(errs);
-		return;
+	} else {
+		log_set_level(cfg->log_level);
+		server_reload(cfg);
+		config_unref(current);
+		current = cfg;
+		log_info("reloaded %s", config_path);
 	}
 	free(errs);
-	log_set_level(cfg->log_level);
-	server_reload(cfg);
-	config_unref(current);
-	current = cfg;
-	log_info("reloaded %s", config_path);
+	notify_ready();
+}
+
+static void
+on_status_timer(uv_timer_t *timer)
+{
+	unsigned	sessions, tunnels;
+
+	server_counts(&sessions, &tunnels);
+	notify_status(sessions, tunnels);
 }
 
 static void
@@ -172,7 +186,9 @@ on_terminate(uv_signal_t *sig, int signum)
 {
 	log_info("%s: shutting down", signum == SIGTERM ? "SIGTERM" :
 	    "SIGINT");
+	notify_stopping();
 	server_stop_listening();
+	uv_close((uv_handle_t *)&status_timer, NULL);
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
@@ -211,7 +227,10 @@ run(bool debug)
 	uv_signal_start(&sig_int, on_terminate, SIGINT);
 	uv_signal_init(loop, &sig_usr1);
 	uv_signal_start(&sig_usr1, on_reopen, SIGUSR1);
+	uv_timer_init(loop, &status_timer);
+	uv_timer_start(&status_timer, on_status_timer, 0, STATUS_INTERVAL_MS);
 	log_info("hopd started (%s)", config_path);
+	notify_ready();
 
 	uv_run(loop, UV_RUN_DEFAULT);
 
