@@ -792,6 +792,47 @@ START_TEST(include_depth_is_bounded)
 }
 END_TEST
 
+/*
+ * conf/hopd.ini (from the top of the tree, where make runs) loads, and
+ * its commented-out [server] lines are the real defaults.
+ */
+START_TEST(example_file_states_the_defaults)
+{
+	struct config	*ex, *def;
+	char		 line[CONFIG_LINE_MAX + 2], text[TEXT_MAX];
+	size_t		 n = 0, i;
+	FILE		*fp;
+
+	ck_assert_msg((fp = fopen("conf/hopd.ini", "r")) != NULL,
+	    "conf/hopd.ini: run from the top of the tree");
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		/* ";key = value" becomes "key = value"; not the include. */
+		i = line[0] == ';' && line[1] >= 'a' && line[1] <= 'z' &&
+		    strncmp(line, ";include", 8) != 0 ? 1 : 0;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s",
+		    line + i);
+		ck_assert_uint_lt(n, sizeof(text));
+	}
+	fclose(fp);
+	ex = load_text(text);
+	def = load_text("");
+	ck_assert_uint_eq(ex->nlisten, def->nlisten);
+	for (i = 0; i < ex->nlisten; i++)
+		ck_assert_str_eq(ex->listen[i].text, def->listen[i].text);
+	ck_assert_uint_eq(ex->nhost_keys, 1);
+	ck_assert_str_eq(ex->host_keys[0], def->host_keys[0]);
+	ck_assert_str_eq(ex->authorized_keys, def->authorized_keys);
+	ck_assert_str_eq(ex->audit_log, def->audit_log);
+	/* Every number of struct config, from connect_timeout_ms on. */
+	ck_assert_mem_eq(&ex->connect_timeout_ms, &def->connect_timeout_ms,
+	    offsetof(struct config, policy) -
+	    offsetof(struct config, connect_timeout_ms));
+	ck_assert(policy_knows_user(ex->policy, "bob"));
+	config_unref(def);
+	config_unref(ex);
+}
+END_TEST
+
 static const struct {
 	const char	*s;
 	int		 rc;
@@ -925,6 +966,7 @@ config_suite(void)
 	tcase_add_test(tc, include_glob_order_and_sections);
 	tcase_add_test(tc, include_absolute_and_nested_relative);
 	tcase_add_test(tc, include_depth_is_bounded);
+	tcase_add_test(tc, example_file_states_the_defaults);
 	tcase_add_loop_test(tc, parse_duration_table, 0,
 	    nitems(duration_cases));
 	tcase_add_loop_test(tc, expand_path_table, 0, nitems(expand_cases));
