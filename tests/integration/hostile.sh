@@ -1,0 +1,42 @@
+#!/bin/bash
+# Authenticated but hostile clients: data past the granted window ends the
+# session (libssh would buffer it without limit); a flood of channel opens
+# meets max_channels_per_session; hopd stays up and another client's tunnel
+# keeps flowing byte-exact.
+. "$(dirname "$0")/../lib.sh"
+
+start_server ECHO echo echo
+start_server STALL stall stall
+HOPD_SERVER=("max_channels_per_session = 20")
+hopd_start <<EOF2
+[user alice]
+allow = 127.0.0.1:$ECHO,$STALL
+EOF2
+HOSTILE=("$PY" "$TOOLS/hostile.py" 127.0.0.1 "$HOPD_PORT" alice "$T/id_alice")
+
+step "data_past_the_window_ends_the_session"
+BASE=$(rss_kb "$HOPD_PID")
+OUT=$(timeout 60 "${HOSTILE[@]}" 127.0.0.1 "$STALL" past-window) ||
+    fail "hostile client: $OUT"
+assert_contains "$OUT" "disconnected after" "hostile client's outcome"
+assert_file_contains "$HOPD_LOG" "protocol violation: data past the window" \
+    "hopd's log"
+audit_wait "the session_end" event=session_end \
+    "reason=protocol violation: data past the window"
+hopd_alive
+RSS=$(rss_kb "$HOPD_PID")
+assert_le $((BASE + 16384)) "$RSS" "hopd's RSS (KiB) after the attack"
+
+step "channel_flood_meets_the_cap"
+OUT=$(timeout 60 "${HOSTILE[@]}" 127.0.0.1 "$ECHO" flood-opens) ||
+    fail "flooding client: $OUT"
+ACCEPTED=$(echo "$OUT" | sed -n 's/^accepted \([0-9]*\) .*/\1/p')
+assert_le 20 "$ACCEPTED" "channels accepted in one session"
+assert_ne 0 "$ACCEPTED" "channels accepted in one session"
+audit_wait "a refusal for too many channels" event=channel_open \
+    "reason=too many channels"
+
+step "others_keep_flowing"
+hopd_alive
+w_roundtrip $((4 << 20)) after -W "127.0.0.1:$ECHO" alice@127.0.0.1
+echo "PASS $TEST_NAME"

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""A hostile SSH client for hopd's tests (paramiko from Debian's python3).
+
+  hostile.py HOST PORT USER KEYFILE TARGET_HOST TARGET_PORT MODE
+
+MODE past-window: opens a direct-tcpip channel to TARGET (a server that
+never reads) and sends CHANNEL_DATA ignoring the window hopd granted, up to
+8 MiB.  Prints "disconnected after N bytes" when hopd ends the session (the
+expected outcome) or "never disconnected after N bytes".
+MODE flood-opens: asks for 500 direct-tcpip channels one after another,
+holding every one it gets; prints how many were accepted and refused.
+Bounded: every wait has a timeout.
+"""
+
+import logging
+import sys
+import time
+
+import paramiko
+from paramiko.common import cMSG_CHANNEL_DATA
+from paramiko.message import Message
+
+CHUNK = 32768
+
+
+def connect(host, port, user, keyfile):
+    t = paramiko.Transport((host, port))
+    t.connect(username=user,
+              pkey=paramiko.Ed25519Key.from_private_key_file(keyfile))
+    return t
+
+
+def past_window(t, target):
+    ch = t.open_channel("direct-tcpip", target, ("127.0.0.1", 1), timeout=10)
+    sent = 0
+    data = b"x" * CHUNK
+    deadline = time.monotonic() + 30
+    try:
+        while sent < (8 << 20) and time.monotonic() < deadline:
+            if not t.is_active():
+                break
+            m = Message()
+            m.add_byte(cMSG_CHANNEL_DATA)
+            m.add_int(ch.remote_chanid)
+            m.add_string(data)
+            t._send_user_message(m)
+            sent += CHUNK
+    except (OSError, EOFError, paramiko.SSHException):
+        pass
+    for _ in range(100):
+        if not t.is_active():
+            print("disconnected after %d bytes" % sent)
+            return 0
+        time.sleep(0.1)
+    print("never disconnected after %d bytes" % sent)
+    return 1
+
+
+def flood_opens(t, target, n=500):
+    chans, refused = [], 0
+    for _ in range(n):
+        try:
+            chans.append(t.open_channel("direct-tcpip", target,
+                                        ("127.0.0.1", 1), timeout=10))
+        except paramiko.ChannelException:
+            refused += 1
+        except (OSError, EOFError, paramiko.SSHException):
+            break
+    print("accepted %d refused %d" % (len(chans), refused))
+    return 0
+
+
+def main(argv):
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL + 1)
+    host, port, user, key, thost, tport, mode = argv[1:8]
+    t = connect(host, int(port), user, key)
+    target = (thost, int(tport))
+    try:
+        if mode == "past-window":
+            return past_window(t, target)
+        if mode == "flood-opens":
+            return flood_opens(t, target)
+        raise SystemExit("unknown mode " + mode)
+    finally:
+        t.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
