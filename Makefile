@@ -112,7 +112,7 @@ deb:
 	    tar -xf - -C $(BUILD)/deb/hopd
 	cp -r packaging/debian $(BUILD)/deb/hopd/debian
 	cd $(BUILD)/deb/hopd && dpkg-buildpackage -us -uc -b
-	mv $(BUILD)/deb/hopd_* $(BUILD)/
+	mv $(BUILD)/deb/hopd_* $(BUILD)/deb/hopd-dbgsym_* $(BUILD)/
 
 clean:
 	rm -rf build
