@@ -882,7 +882,10 @@ config_on_key(void *user, const char *section, const char *name,
 	struct config_ctx	*ctx = user;
 	unsigned		 before = ctx->nerrors;
 
-	if (strcmp(name, "include") == 0)
+	if (*name == '\0')
+		config_error(ctx, NULL, "missing key: expected 'key = value', "
+		    "got '= %s'", config_shown(ctx, value));
+	else if (strcmp(name, "include") == 0)
 		config_include(ctx, value);
 	else {
 		switch (ctx->file->section) {
@@ -1189,6 +1192,8 @@ config_load(const char *path, FILE *errs)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.errs = errs;
+	if (path == NULL)
+		return NULL;
 	pthread_once(&config_ini_once, config_ini_setup);
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		config_file_error(&ctx, path, 0, "out of memory");

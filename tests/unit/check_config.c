@@ -457,6 +457,9 @@ static const struct load_case error_cases[] = {
 	    { "%D/hopd.ini:1: workers: outside any section" } },
 	{ "line_without_separator", { { NULL, "[server]\nworkers 2\n" } }, 1,
 	    { "%D/hopd.ini:2: 'workers 2': expected 'key = value'" } },
+	{ "missing_key", SERVER(" = 5"), 1,
+	    { "%D/hopd.ini:2: missing key: expected 'key = value', got "
+	    "'= 5'" } },
 	{ "indented_line_is_no_continuation", { { NULL, "[user alice]\n"
 	    "allow = a.example:22\n    b.example:22\n" } }, 1,
 	    { "%D/hopd.ini:3: b.example: unknown key in [user NAME]" } },
