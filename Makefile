@@ -74,8 +74,11 @@ check: all $(CHECK_BIN)
 unit: $(CHECK_BIN)
 	@HOPD_TESTS= $(CHECK_BIN)
 
+# Sanitizer builds hold freed memory in quarantine: RSS bounds get slack.
 sanitize:
-	@$(MAKE) --no-print-directory BUILD=build/san CC=clang \
+	@ASAN_OPTIONS=quarantine_size_mb=16:detect_leaks=1 \
+	    HOPD_RSS_SLACK_KB=131072 \
+	    $(MAKE) --no-print-directory BUILD=build/san CC=clang \
 	    OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 	    check
