@@ -333,6 +333,12 @@ audit_count() {	# FILTER...
 	audit_q --count "$@"
 }
 
+audit_count_is() {	# N FILTER...: exactly N records match
+	local n=$1
+	shift
+	[ "$(audit_q --count "$@")" -eq "$n" ]
+}
+
 audit_has() {	# FILTER...
 	[ "$(audit_q --count "$@")" -ge 1 ]
 }

@@ -3,7 +3,7 @@
 # "Permission denied (publickey)" and are audited as failures; a plain
 # `ssh alice@hop` (with or without a command) gets hopd's one-line message
 # and exit status 1.
-# shellcheck source=tests/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 start_server ECHO echo echo

@@ -2,7 +2,7 @@
 # What a client sees when hopd refuses a direct-tcpip open, and what the
 # audit log records: a policy denial, a connect failure (closed port), an
 # invalid target, and a name rule that must not unlock loopback.
-# shellcheck source=tests/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 start_server ECHO echo echo

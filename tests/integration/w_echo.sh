@@ -1,6 +1,7 @@
 #!/bin/bash
 # ssh -W through hopd: 32 MiB to an echo server come back byte-exact, and
 # the audit log of a 1 MiB tunnel to a sink counts exactly 1 MiB.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 start_server ECHO echo echo

@@ -2,7 +2,7 @@
 # EOF crosses hopd each way, as a half-close: ssh -W closing its stdin makes
 # the target read EOF (with every byte before it), and a target that sends
 # N bytes and closes makes ssh write exactly those N bytes and exit 0.
-# shellcheck source=tests/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 N=3000000

@@ -13,6 +13,7 @@ Client side:
   gen    write --bytes N random bytes to stdout, "N SHA" to --sha-file
   count  read stdin until EOF, write "N SHA" to --out
   socks  SOCKS5 CONNECT through a proxy, then an echo round trip
+  clients  N concurrent echo round trips to HOST:PORT
   flood  hold N connections from --source that send a banner and stall
   wait-port  wait until HOST:PORT accepts connections
 
@@ -345,6 +346,60 @@ def cmd_flood(args):
     return 0
 
 
+def cmd_clients(args):
+    """--parallel connections to HOST:PORT at once, each sending --bytes
+    random bytes, then EOF, and reading until EOF: exit 0 iff every one
+    got back exactly what it sent (an echo target)."""
+    results = [None] * args.parallel
+    start = threading.Barrier(args.parallel)
+
+    def one(i):
+        try:
+            data = os.urandom(args.bytes)
+            s = socket.create_connection((args.host, args.port),
+                                         timeout=args.timeout)
+            start.wait(timeout=args.timeout)
+            got = []
+
+            def reader():
+                while True:
+                    try:
+                        b = s.recv(CHUNK)
+                    except OSError:
+                        break
+                    if not b:
+                        break
+                    got.append(b)
+            t = threading.Thread(target=reader, daemon=True)
+            t.start()
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            t.join(args.timeout)
+            back = b"".join(got)
+            if back == data:
+                results[i] = "ok"
+            else:
+                results[i] = "sent %d bytes, got %d back%s" % (
+                    len(data), len(back),
+                    "" if len(back) != len(data) else " (different)")
+            s.close()
+        except Exception as e:  # reported below, per connection
+            results[i] = "%s: %s" % (e.__class__.__name__, e)
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True)
+               for i in range(args.parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(args.timeout * 2)
+    bad = [(i, r) for i, r in enumerate(results) if r != "ok"]
+    for i, r in bad:
+        print("connection %d: %s" % (i, r))
+    print("clients: %d of %d byte-exact" % (args.parallel - len(bad),
+                                            args.parallel))
+    return 1 if bad else 0
+
+
 def cmd_wait_port(args):
     deadline = time.time() + args.timeout
     while time.time() < deadline:
@@ -414,6 +469,13 @@ def main():
     sp.add_argument("--retry", type=float, default=1.0)
     sp.add_argument("--status-file")
 
+    sp = sub.add_parser("clients")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, required=True)
+    sp.add_argument("--parallel", type=int, default=20)
+    sp.add_argument("--bytes", type=int, default=1 << 20)
+    sp.add_argument("--timeout", type=float, default=60)
+
     sp = sub.add_parser("wait-port")
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, required=True)
@@ -434,7 +496,7 @@ def main():
     elif args.cmd == "count":
         cmd_count(args)
     else:
-        fn = {"socks": cmd_socks, "flood": cmd_flood,
+        fn = {"socks": cmd_socks, "clients": cmd_clients, "flood": cmd_flood,
               "wait-port": cmd_wait_port, "free-port": cmd_free_port}
         sys.exit(fn[args.cmd](args))
 
