@@ -21,9 +21,11 @@ if [ ! -s "$KEYS" ]; then
 	[ -f "$DIR/id_ed25519" ] ||
 	    ssh-keygen -q -t ed25519 -N '' -C hopd-demo-user -f "$DIR/id_ed25519"
 	cat "$DIR/id_ed25519.pub" > "$KEYS"
-	IDENT="-i $DIR/id_ed25519 "
 fi
-[ -f "$DIR/id_ed25519" ] && IDENT="-i $DIR/id_ed25519 "
+IDENT=""
+if [ -f "$DIR/id_ed25519" ] && grep -qF "$(cut -d' ' -f2 "$DIR/id_ed25519.pub")" "$KEYS"; then
+	IDENT=yes
+fi
 chmod 600 "$KEYS"
 cat > conf/demo.ini <<EOT
 # Written by \`make run\`: a demo policy for $USER_NAME on this machine only.
@@ -40,14 +42,26 @@ allow = 127.0.0.1:22
 allow = 127.0.0.0/8:1024-65535
 allow = [::1]:22
 EOT
+# An ssh_config for the demo: -F passes it on to the ProxyJump connection.
+{
+	echo "Host hop"
+	echo "	HostName 127.0.0.1"
+	echo "	Port $PORT"
+	echo "	User $USER_NAME"
+	echo "Host *"
+	[ -n "${IDENT:-}" ] && echo "	IdentityFile $DIR/id_ed25519"
+	echo "	UserKnownHostsFile $DIR/known_hosts"
+	echo "	StrictHostKeyChecking accept-new"
+} > "$DIR/ssh_config"
 cat <<EOT
 
 hopd demo: listening on 127.0.0.1:$PORT as a jump host for $USER_NAME.
 Audit log: $DIR/audit.jsonl    Policy: conf/demo.ini
-Try, from another terminal:
-  ssh ${IDENT}-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -p $PORT -W 127.0.0.1:22 $USER_NAME@127.0.0.1
-  ssh ${IDENT}-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -J $USER_NAME@127.0.0.1:$PORT $USER_NAME@127.0.0.1
-  ssh ${IDENT}-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -p $PORT $USER_NAME@127.0.0.1     # prints why not
+${IDENT:+Demo user key (hopd accepts it for $USER_NAME): $DIR/id_ed25519
+}Try, from another terminal (add -v to see hopd's reason for a refusal):
+  ssh -F demo/ssh_config -J hop $USER_NAME@127.0.0.1        # this machine's sshd, through hopd
+  ssh -F demo/ssh_config -W 127.0.0.1:22 hop
+  ssh -F demo/ssh_config hop                            # prints why not, exits 1
 Stop with Ctrl-C.
 
 EOT
