@@ -798,6 +798,13 @@ tunnel_pump(struct tunnel *t)
 		tunnel_shutdown_tcp(t);
 
 	if (t->peer_closed) {
+		/* Nothing more comes; what libssh holds is still delivered. */
+		if (t->tcp_reading) {
+			uv_read_stop((uv_stream_t *)&t->tcp);
+			t->tcp_reading = false;
+		}
+		if (t->ssh_kept > 0 && !t->tcp_failed)
+			return;
 		tunnel_close(t, t->ssh_eof_sent ? "eof" : "closed by client");
 		return;
 	}
