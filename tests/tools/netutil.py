@@ -200,12 +200,18 @@ def cmd_gen(args):
     h = hashlib.sha256()
     left = args.bytes
     out = sys.stdout.buffer
-    while left > 0:
-        b = os.urandom(min(CHUNK * 4, left))
-        out.write(b)
-        h.update(b)
-        left -= len(b)
-    out.flush()
+    try:
+        while left > 0:
+            b = os.urandom(min(CHUNK * 4, left))
+            out.write(b)
+            h.update(b)
+            left -= len(b)
+        out.flush()
+    except BrokenPipeError:
+        # The reader went away (a test killed it): say so, no traceback.
+        sys.stderr.write("gen: reader gone after %d of %d bytes\n"
+                         % (args.bytes - left, args.bytes))
+        os._exit(1)
     write_atomic(args.sha_file, "%d %s\n" % (args.bytes, h.hexdigest()))
     if args.hold:
         # Keep stdout open: the reader must not see EOF from us.
