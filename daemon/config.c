@@ -450,22 +450,22 @@ server_listen(struct config_ctx *ctx, const struct server_key *k,
 		    "address (IPv6 in brackets) and a port from 1 to 65535, "
 		    "like 0.0.0.0:22 or [::]:22, got '%s'",
 		    config_shown(ctx, value));
-		goto fail;
+		goto out;
 	}
 	if (host[0] != '[' && ip.family != AF_INET) {
 		config_error(ctx, k->name, "an IPv6 address needs brackets, "
 		    "like [::]:22, got '%s'", config_shown(ctx, value));
-		goto fail;
+		goto out;
 	}
 	for (i = 0; i < c->nlisten; i++)
 		if (c->listen[i].port == port &&
 		    addr_equal(&c->listen[i].ip, &ip)) {
 			config_error(ctx, k->name, "%s is listed twice",
 			    c->listen[i].text);
-			goto fail;
+			goto out;
 		}
 	rc = config_add_listen(ctx, &ip, port);
- fail:
+ out:
 	free(host);
 	return rc;
 }
@@ -1081,30 +1081,30 @@ config_read_file(struct config_ctx *ctx, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		config_open_error(ctx, path, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		config_open_error(ctx, path, "not a regular file");
-		goto fail;
+		goto out;
 	}
 	for (p = f.parent; p != NULL; p = p->parent)
 		if (p->dev == st.st_dev && p->ino == st.st_ino) {
 			config_open_error(ctx, path, "include cycle: the file "
 			    "is already being read");
-			goto fail;
+			goto out;
 		}
 	if ((f.fp = fdopen(fd, "r")) == NULL) {
 		config_open_error(ctx, path, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	fd = -1;
 	if ((f.dir = config_dir_of(path)) == NULL) {
 		config_open_error(ctx, path, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	if ((f.path = policy_intern_file(ctx->conf->policy, path)) == NULL) {
 		config_open_error(ctx, path, "out of memory");
-		goto fail;
+		goto out;
 	}
 	f.dev = st.st_dev;
 	f.ino = st.st_ino;
@@ -1117,7 +1117,7 @@ config_read_file(struct config_ctx *ctx, const char *path)
 		config_file_error(ctx, f.path, (unsigned)rc, "syntax error");
 	else if (rc < 0)
 		config_file_error(ctx, f.path, 0, "inih failed (%d)", rc);
- fail:
+ out:
 	if (f.fp != NULL)
 		fclose(f.fp);
 	if (fd != -1)
