@@ -68,5 +68,14 @@ step "session_with_command_prints_message_and_exits_1"
 session exec alice@127.0.0.1 'echo pwned; id'
 step "session_with_pty_prints_message_and_exits_1"
 session pty -tt alice@127.0.0.1
+
+step "subsystem_request_is_refused"
+rc=0
+hop_ssh -s alice@127.0.0.1 sftp < /dev/null > "$T/sftp.out" \
+    2> "$T/sftp.err" || rc=$?
+assert_eq 255 "$rc" "exit status of ssh -s sftp"
+assert_file_contains "$T/sftp.err" "subsystem request failed" \
+    "ssh -s sftp's stderr"
+[ ! -s "$T/sftp.out" ] || fail "ssh -s sftp got data on stdout"
 hopd_alive
 echo "PASS $TEST_NAME"

@@ -79,6 +79,28 @@ assert_eq 0 "$(reports named)" "connections that reached the named target"
 assert_eq 0 "$(audit_count event=connect "addr~:$NAMED")" \
     "connect attempts to localhost:$NAMED"
 
+step "name_resolving_to_an_allowed_address_connects"
+# localhost is no rule's name, but it resolves to 127.0.0.1, which an
+# address rule allows: hopd connects by that address.
+w_roundtrip 1000 byname -W "localhost:$ECHO" alice@127.0.0.1
+audit_wait "the open by name" event=channel_open "target=localhost:$ECHO" \
+    result=open
+assert_eq "$(conf_rule "allow = 127.0.0.1:$ECHO,$CLOSED")" \
+    "$(audit_field rule event=channel_open "target=localhost:$ECHO")" \
+    "rule of the open by name"
+
+step "hostile_target_string_is_refused_and_escaped"
+HOSTILE='a"b}{ c:22'
+rc=0
+hop_ssh -W "$HOSTILE" alice@127.0.0.1 < /dev/null > /dev/null \
+    2> "$T/hostile.err" || rc=$?
+assert_eq 255 "$rc" "exit status of ssh -W to a hostile target string"
+audit_wait "the hostile open" event=channel_open "target~}{"
+assert_eq "$HOSTILE" "$(audit_field target event=channel_open "target~}{")" \
+    "target of the hostile open, read back from JSON"
+assert_eq "invalid target" "$(audit_field reason event=channel_open \
+    "target~}{")" "reason of the hostile open"
+
 step "default_deny_names_no_rule"
 refused_w default "127.0.0.1:$NAMED" "denied by policy"
 assert_eq default "$(audit_field rule event=channel_open \

@@ -1,7 +1,8 @@
 #!/bin/bash
 # A client killed (SIGKILL) in the middle of a transfer, each direction:
 # hopd closes the target connection within seconds, audits the tunnel's
-# end, and holds no more file descriptors than before.
+# end, and holds no more file descriptors than before.  The other way
+# round, a target that resets the connection mid-transfer ends the client.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -9,9 +10,10 @@ BIG=$((1 << 30))
 start_server ECHO echo echo
 start_server SINK sink sink
 start_server SRC sink source --send "$BIG"
+start_server RST sink reset --abort-after 1000000
 hopd_start <<EOF2
 [user alice]
-allow = 127.0.0.1:$ECHO,$SINK,$SRC
+allow = 127.0.0.1:$ECHO,$SINK,$SRC,$RST
 EOF2
 
 # A first tunnel: one-off allocations (crypto, audit file) happen here.
@@ -75,7 +77,23 @@ assert_eq "" "$(report_get "$T/source.d/conn-1" sha_out)" \
 audit_wait "the down tunnel's channel_close" event=channel_close \
     "target=127.0.0.1:$SRC"
 wait_fds
-assert_eq 3 "$(audit_count event=session_end)" "sessions ended"
+wait_for 10 "the 3 sessions so far to end" audit_count_is 3 event=session_end
+
+step "target_reset_mid_transfer_ends_the_client"
+rc=0
+"$PY" "$NETUTIL" gen --bytes "$BIG" --sha-file "$T/rst.sent" 2> /dev/null |
+    SSH_TIMEOUT=20 hop_ssh -W "127.0.0.1:$RST" alice@127.0.0.1 \
+    > /dev/null 2> "$T/rst.err" || rc=$?
+echo "ssh -W exited $rc after its target's reset"
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	fail "ssh -W still ran 20 s after its target reset the connection"
+fi
+[ ! -e "$T/rst.sent" ] || fail "all $BIG bytes were taken after a reset"
+assert_eq aborted "$(report_get "$T/reset.d/conn-1" end)" \
+    "how the resetting target ended"
+audit_wait "the reset tunnel's channel_close" event=channel_close \
+    "target=127.0.0.1:$RST"
+wait_fds
 
 step "hopd_still_serves"
 w_roundtrip 100000 after -W "127.0.0.1:$ECHO" alice@127.0.0.1

@@ -52,6 +52,20 @@ wait "$SSHJOB" || rc=$?
 assert_eq 0 "$rc" "exit status of ssh -W after both EOFs"
 assert_eq eof "$(report_get "$R" end)" "how the source's read ended"
 
+step "w_target_bytes_after_client_eof_arrive"
+# ssh's stdin is empty: its EOF reaches the target first, which then
+# still sends N bytes on its half of the connection.
+hop_ssh -W "127.0.0.1:$SRC" alice@127.0.0.1 < /dev/null 2> "$T/half.err" |
+    "$PY" "$NETUTIL" count --out "$T/half.got" ||
+    fail "ssh -W with an empty stdin exited non-zero: $(cat "$T/half.err")"
+wait_for 10 "the source's second connection to report" \
+    reports_at_least source 2
+R=$T/source.d/conn-2
+assert_eq "0 eof" "$(report_get "$R" bytes_in) $(report_get "$R" end)" \
+    "what the source read before EOF"
+assert_eq "$(report_get "$R" bytes_out) $(report_get "$R" sha_out)" \
+    "$(cat "$T/half.got")" "bytes and sha256 ssh wrote after its own EOF"
+
 step "w_target_close_ends_ssh_with_exit_0"
 # A target that sends N bytes and closes at once, with ssh's stdin empty.
 hop_ssh -W "127.0.0.1:$SRCX" alice@127.0.0.1 < /dev/null 2> "$T/x.err" |

@@ -3,7 +3,8 @@
 
 Servers (bind 127.0.0.1 or ::1 only, exit by themselves after --lifetime s):
   echo   send back what arrives; shut down writing on EOF
-  sink   read until EOF; optionally send --send N random bytes first
+  sink   read until EOF; optionally send --send N random bytes first, or
+         reset the connection after reading --abort-after N bytes
   stall  accept and never read
 Each server writes its port to --port-file once it listens, and one report
 line per finished connection to --report-dir/conn-N:
@@ -172,6 +173,19 @@ def sink_handler(c, cid, rep, args):
         except OSError as e:
             result["send_error"] = e.__class__.__name__
 
+    if args.abort_after:
+        # Read that much, then reset the connection (RST, not FIN).
+        got = 0
+        while got < args.abort_after:
+            b = c.recv(min(CHUNK, args.abort_after - got))
+            if not b:
+                break
+            got += len(b)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        c.close()
+        rep.write(cid, bytes_in=got, end="aborted")
+        return
     t = None
     if args.send:
         t = threading.Thread(target=sender, daemon=True)
@@ -448,6 +462,7 @@ def main():
         if name == "sink":
             sp.add_argument("--send", type=int, default=0)
             sp.add_argument("--close-after-send", action="store_true")
+            sp.add_argument("--abort-after", type=int, default=0)
 
     sp = sub.add_parser("gen")
     sp.add_argument("--bytes", type=int, required=True)
