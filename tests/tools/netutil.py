@@ -5,14 +5,15 @@ Servers (bind 127.0.0.1 or ::1 only, exit by themselves after --lifetime s):
   echo   send back what arrives; shut down writing on EOF
   sink   read until EOF; optionally send --send N random bytes first, or
          reset the connection after reading --abort-after N bytes
-  stall  accept and never read
+  stall  accept and never read (or only once --resume-file exists)
 Each server writes its port to --port-file once it listens, and one report
 line per finished connection to --report-dir/conn-N:
   "bytes_in=N sha_in=HEX bytes_out=N sha_out=HEX end=eof|reset|timeout"
 
 Client side:
   gen    write --bytes N random bytes to stdout, "N SHA" to --sha-file
-  count  read stdin until EOF, write "N SHA" to --out
+  count  read stdin until EOF, write "N SHA" to --out (--start-file: not
+         before that file exists)
   socks  SOCKS5 CONNECT through a proxy, then an echo round trip
   clients  N concurrent echo round trips to HOST:PORT
   flood  hold N connections from --source that send a banner and stall
@@ -204,10 +205,22 @@ def sink_handler(c, cid, rep, args):
     c.close()
 
 
+def wait_file(path, seconds):
+    deadline = time.time() + seconds
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.1)
+
+
 def stall_handler(c, cid, rep, args):
     # Keep the socket open, read nothing: the sender's window must close.
-    rep.write(cid, accepted=1)
-    time.sleep(args.lifetime)
+    if not args.resume_file:
+        time.sleep(args.lifetime)
+        return
+    # ...until the test creates --resume-file; then read everything.
+    wait_file(args.resume_file, args.lifetime)
+    n, sha, end = recv_all(c)
+    rep.write(cid, bytes_in=n, sha_in=sha, end=end)
+    c.close()
 
 
 def cmd_gen(args):
@@ -233,6 +246,9 @@ def cmd_gen(args):
 
 
 def cmd_count(args):
+    if args.start_file:
+        # Hold stdin unread until the test creates --start-file.
+        wait_file(args.start_file, 600)
     h = hashlib.sha256()
     n = 0
     inp = sys.stdin.buffer
@@ -463,6 +479,8 @@ def main():
             sp.add_argument("--send", type=int, default=0)
             sp.add_argument("--close-after-send", action="store_true")
             sp.add_argument("--abort-after", type=int, default=0)
+        if name == "stall":
+            sp.add_argument("--resume-file")
 
     sp = sub.add_parser("gen")
     sp.add_argument("--bytes", type=int, required=True)
@@ -472,6 +490,7 @@ def main():
     sp = sub.add_parser("count")
     sp.add_argument("--out", required=True)
     sp.add_argument("--progress")
+    sp.add_argument("--start-file")
 
     sp = sub.add_parser("socks")
     sp.add_argument("--proxy-host", default="127.0.0.1")
