@@ -139,6 +139,38 @@ value_span(const char *s, size_t max, int *cut)
 	return n;
 }
 
+/*
+ * One byte of a JSON or human value: the usual C/JSON short escapes, the
+ * byte itself when it is printable ASCII, else prefix and two hex digits
+ * (\u00XX in JSON, \xNN in the log).
+ */
+static void
+escape_byte(struct abuf *b, unsigned char c, const char *hex_prefix)
+{
+	switch (c) {
+	case '"':
+		abuf_puts(b, "\\\"");
+		break;
+	case '\\':
+		abuf_puts(b, "\\\\");
+		break;
+	case '\n':
+		abuf_puts(b, "\\n");
+		break;
+	case '\r':
+		abuf_puts(b, "\\r");
+		break;
+	case '\t':
+		abuf_puts(b, "\\t");
+		break;
+	default:
+		if (c < 0x20 || c >= 0x7f)
+			abuf_hex(b, hex_prefix, c);
+		else
+			abuf_putc(b, (char)c);
+	}
+}
+
 /* A JSON string: s escaped, cut at AUDIT_VALUE_MAX; NULL is null. */
 static void
 json_string(struct abuf *b, const char *s)
@@ -160,29 +192,8 @@ json_string(struct abuf *b, const char *s)
 			continue;
 		}
 		k = 1;
-		switch (u[i]) {
-		case '"':
-			abuf_puts(b, "\\\"");
-			break;
-		case '\\':
-			abuf_puts(b, "\\\\");
-			break;
-		case '\n':
-			abuf_puts(b, "\\n");
-			break;
-		case '\r':
-			abuf_puts(b, "\\r");
-			break;
-		case '\t':
-			abuf_puts(b, "\\t");
-			break;
-		default:
-			/* Controls, DEL, and every byte of invalid UTF-8. */
-			if (u[i] < 0x20 || u[i] >= 0x7f)
-				abuf_hex(b, "\\u00", u[i]);
-			else
-				abuf_putc(b, s[i]);
-		}
+		/* Controls, DEL, and every byte of invalid UTF-8 as \u00XX. */
+		escape_byte(b, u[i], "\\u00");
 	}
 	if (cut)
 		abuf_puts(b, AUDIT_CUT_MARK);
@@ -217,30 +228,8 @@ human_string(struct abuf *b, const char *s)
 		quote = 1;
 	if (quote)
 		abuf_putc(b, '"');
-	for (i = 0; i < n; i++) {
-		switch (u[i]) {
-		case '"':
-			abuf_puts(b, "\\\"");
-			break;
-		case '\\':
-			abuf_puts(b, "\\\\");
-			break;
-		case '\n':
-			abuf_puts(b, "\\n");
-			break;
-		case '\r':
-			abuf_puts(b, "\\r");
-			break;
-		case '\t':
-			abuf_puts(b, "\\t");
-			break;
-		default:
-			if (u[i] < 0x20 || u[i] >= 0x7f)
-				abuf_hex(b, "\\x", u[i]);
-			else
-				abuf_putc(b, s[i]);
-		}
-	}
+	for (i = 0; i < n; i++)
+		escape_byte(b, u[i], "\\x");
 	if (cut)
 		abuf_puts(b, AUDIT_CUT_MARK);
 	if (quote)
