@@ -85,6 +85,17 @@ progress_at_least() {	# FILE N
 	[ -s "$1" ] && [ "$(cat "$1")" -ge "$2" ]
 }
 
+audit_count_above() {	# N FILTER...
+	local n=$1
+	shift
+	[ "$(audit_count "$@")" -gt "$n" ]
+}
+
+sessions_ended() {
+	[ "$(audit_count event=session_start)" -eq \
+	    "$(audit_count event=session_end)" ]
+}
+
 # ------------------------------------------------------------------------
 step "reload_keeps_allowed_tunnel_byte_exact"
 step "reload_closes_tunnel_no_longer_allowed"
@@ -158,15 +169,13 @@ if hop_ssh -W "127.0.0.1:$ECHO2" alice@127.0.0.1 < /dev/null \
 	fail "the broken file's rule was applied: 127.0.0.1:$ECHO2 opened"
 fi
 wait_for 10 "the old policy's refusal of 127.0.0.1:$ECHO2" \
-    eval '[ "$(audit_count event=channel_open "target=127.0.0.1:$ECHO2" \
-    decision=deny)" -gt '"$denied_before"' ]'
+    audit_count_above "$denied_before" event=channel_open \
+    "target=127.0.0.1:$ECHO2" decision=deny
 w_roundtrip 1000 old_ok -W "127.0.0.1:$ECHO" alice@127.0.0.1
 
 # ------------------------------------------------------------------------
 step "usr1_reopens_moved_audit_log"
-wait_for 10 "every session so far to be audited as ended" \
-    eval '[ "$(audit_count event=session_start)" -eq \
-    "$(audit_count event=session_end)" ]'
+wait_for 10 "every session so far to be audited as ended" sessions_ended
 mv "$AUDIT" "$AUDIT.1"
 kill -USR1 "$HOPD_PID"
 wait_for 10 "a new audit file after SIGUSR1" test -e "$AUDIT"

@@ -61,6 +61,10 @@ after_line() {
 	    grep -q -- "\(^\| | \)$2\( | \|$\)"
 }
 
+echoed_100() {
+	[ -s "$T/live.progress" ] && [ "$(cat "$T/live.progress")" -ge 100 ]
+}
+
 start_server ECHO echo echo
 HOPD_PORT=$(free_port 127.0.0.1)
 start_notify_listener "$T/notify.sock" "$HOPD_PORT"
@@ -88,8 +92,7 @@ bg bash -c "$PY $NETUTIL gen --bytes 100 --sha-file $T/live.sent \
     --hold 60 | ssh ${SSH_ARGS[*]} -W 127.0.0.1:$ECHO alice@127.0.0.1 \
     2> $T/live.err | $PY $NETUTIL count --out $T/live.got \
     --progress $T/live.progress"
-wait_for 20 "the tunnel to echo" \
-    eval '[ -s "$T/live.progress" ] && [ "$(cat "$T/live.progress")" -ge 100 ]'
+wait_for 20 "the tunnel to echo" echoed_100
 wait_for 15 "STATUS=1 sessions, 1 tunnels" \
     msg_count_above "STATUS=1 sessions, 1 tunnels" 0
 
