@@ -270,8 +270,7 @@ session_open_shell(struct session *s, ssh_message m)
 {
 	struct shell_channel	*sc;
 
-	if (s->nchannels >= s->cfg->max_channels_per_session ||
-	    (sc = calloc(1, sizeof(*sc))) == NULL) {
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
 		ssh_message_reply_default(m);
 		return;
 	}
@@ -330,6 +329,53 @@ session_channel_request(struct session *s, ssh_message m)
 	}
 }
 
+static const char *
+session_channel_type(int subtype)
+{
+	switch (subtype) {
+	case SSH_CHANNEL_SESSION:
+		return "session";
+	case SSH_CHANNEL_DIRECT_TCPIP:
+		return "direct-tcpip";
+	case SSH_CHANNEL_FORWARDED_TCPIP:
+		return "forwarded-tcpip";
+	case SSH_CHANNEL_X11:
+		return "x11";
+	case SSH_CHANNEL_AUTH_AGENT:
+		return "auth-agent";
+	default:
+		return "unknown";
+	}
+}
+
+/* A channel refused before any tunnel exists: on the record all the same. */
+static void
+session_refuse_open(struct session *s, ssh_message m, const char *reason)
+{
+	struct audit_rec	 r;
+	const char		*dest = NULL;
+	char			 target[ADDR_NAME_MAX + 16];
+	int			 subtype = ssh_message_subtype(m);
+
+	if (subtype == SSH_CHANNEL_DIRECT_TCPIP &&
+	    (dest = ssh_message_channel_request_open_destination(m)) != NULL)
+		snprintf(target, sizeof(target), "%.*s:%d", ADDR_NAME_MAX,
+		    dest, ssh_message_channel_request_open_destination_port(m));
+	audit_rec_begin(&r, audit_now_ms(), "channel_open", s->id);
+	audit_rec_u64(&r, "channel", ++s->channel_seq);
+	audit_rec_str(&r, "type", session_channel_type(subtype));
+	audit_rec_str(&r, "user", s->user);
+	audit_rec_str(&r, "target", dest != NULL ? target : NULL);
+	audit_rec_str(&r, "decision", "deny");
+	audit_rec_str(&r, "rule", "default");
+	audit_rec_str(&r, "result", "refused");
+	audit_rec_str(&r, "reason", reason);
+	audit_rec_end(&r);
+	audit_emit(&r);
+	ssh_message_reply_default(m);
+	ssh_message_free(m);
+}
+
 static void
 session_channel_open(struct session *s, ssh_message m)
 {
@@ -345,27 +391,28 @@ session_channel_open(struct session *s, ssh_message m)
 	case SSH_CHANNEL_SESSION:
 		maxpkt = session_open_max_packet(s, m);
 		if (maxpkt < SESSION_MIN_PACKET_BYTES) {
-			log_info("session %s: refused a channel with maximum "
-			    "packet size %u (< %d)", s->id, maxpkt,
-			    SESSION_MIN_PACKET_BYTES);
+			log_verbose("session %s: maximum packet size %u < %d",
+			    s->id, maxpkt, SESSION_MIN_PACKET_BYTES);
 			ssh_send_debug(s->ssh, "hopd: channel refused: "
 			    "maximum packet size too small", 1);
-			break;
+			session_refuse_open(s, m, "maximum packet size too small");
+			return;
 		}
 		if (ssh_message_subtype(m) == SSH_CHANNEL_DIRECT_TCPIP) {
 			tunnel_open_direct(s, m);	/* takes m */
+			return;
+		}
+		if (s->nchannels >= s->cfg->max_channels_per_session) {
+			session_refuse_open(s, m, "too many channels");
 			return;
 		}
 		session_open_shell(s, m);
 		ssh_message_free(m);
 		return;
 	default:
-		log_verbose("session %s: refused a channel of type %d", s->id,
-		    ssh_message_subtype(m));
-		break;
+		session_refuse_open(s, m, "channel type not supported");
+		return;
 	}
-	ssh_message_reply_default(m);
-	ssh_message_free(m);
 }
 
 static void

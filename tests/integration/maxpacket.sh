@@ -47,5 +47,8 @@ assert_eq 60 "$(grep -c "refused (code 1)" "$T/p10.out")" \
     "refused opens with max packet 10"
 assert_eq 0 "$(audit_count event=channel_open result=open \
     origin=127.0.0.1:4444)" "small-packet channels that hopd opened"
+# The 1023 of the previous step and these 60: every refusal on the record.
+assert_eq 61 "$(audit_count event=channel_open result=refused \
+    "reason=maximum packet size too small")" "audited small-packet refusals"
 hopd_alive
 echo "PASS $TEST_NAME"
