@@ -42,6 +42,14 @@ HOPD_SERVER=()
 lib_cleanup() {
 	local rc=$? pid i
 	set +e
+	# hopd first, given time to exit cleanly: a sanitizer build reports
+	# leaks at exit, and any report fails the test.
+	if [ -n "$HOPD_PID" ] && kill -TERM "$HOPD_PID" 2>/dev/null; then
+		for i in $(seq 1 100); do
+			kill -0 "$HOPD_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
 	for pid in "${BG_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -57,6 +65,13 @@ lib_cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	if grep -qE "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$HOPD_LOG" \
+	    2>/dev/null; then
+		echo "FAIL $TEST_NAME: sanitizer report in hopd's log:"
+		grep -A 30 -E "ERROR: [A-Za-z]+Sanitizer|runtime error:" \
+		    "$HOPD_LOG" | head -n 60
+		[ "$rc" -ne 0 ] || rc=1
+	fi
 	if [ "$rc" -ne 0 ]; then
 		echo "---- $TEST_NAME failed (exit $rc); tail of hopd's log:"
 		tail -n 40 "$HOPD_LOG" 2>/dev/null
