@@ -564,6 +564,7 @@ server_stop(void)
 		uv_loop_close(&w->loop);
 		ssh_bind_free(w->bind);
 		config_unref(w->cfg);
+		free(w->scratch);
 	}
 	free(server.workers);
 	free(server.inboxes);

@@ -28,6 +28,7 @@ struct worker {
 	struct config		*cfg;		/* this loop's current snapshot */
 	TAILQ_HEAD(, session)	 sessions;
 	unsigned		 nsessions;	/* atomic reads from acceptor */
+	char			*scratch;	/* TUNNEL_WINDOW_BYTES, lazily */
 	bool			 stopping;
 };
 

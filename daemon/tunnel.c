@@ -340,6 +340,33 @@ tunnel_pull_kept(struct tunnel *t)
 	}
 }
 
+/*
+ * Grants the client TUNNEL_WINDOW_BYTES again.  The only public way in
+ * libssh 0.10: a read asking for more than buffered + window grows the
+ * window to the difference (channels.c, ssh_channel_read_timeout).  Called
+ * with nothing kept back, so the read returns at most what one poll of the
+ * socket brings; the scratch buffer must still hold the whole count.
+ */
+static void
+tunnel_raise_window(struct tunnel *t)
+{
+	struct worker	*w = t->s->worker;
+	int		 n;
+
+	if (w->scratch == NULL &&
+	    (w->scratch = malloc(TUNNEL_WINDOW_BYTES)) == NULL)
+		return;
+	t->window_mark = t->bytes_in;
+	t->window_raised = true;
+	n = ssh_channel_read_timeout(t->ch, w->scratch, TUNNEL_WINDOW_BYTES, 0,
+	    0);
+	if (n > 0 && tunnel_write_tcp(t, w->scratch, n) == 0) {
+		t->bytes_in += n;
+		t->s->bytes_in += n;
+		t->ssh_kept = (size_t)n < t->ssh_kept ? t->ssh_kept - n : 0;
+	}
+}
+
 static void
 tunnel_on_tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -794,6 +821,12 @@ tunnel_pump(struct tunnel *t)
 
 	/* SSH -> TCP: pull what libssh kept, pass EOF on once delivered. */
 	tunnel_pull_kept(t);
+	if (!t->ssh_eof && !t->peer_closed && t->ssh_kept == 0 &&
+	    !t->tcp_failed && !t->tcp_shutdown &&
+	    t->tcp_queued < TUNNEL_TCP_LOW_WATER_BYTES &&
+	    (!t->window_raised ||
+	    t->bytes_in - t->window_mark >= TUNNEL_WINDOW_RAISE_BYTES))
+		tunnel_raise_window(t);
 	if (t->ssh_eof && t->ssh_kept == 0 && !t->tcp_failed)
 		tunnel_shutdown_tcp(t);
 

@@ -5,7 +5,7 @@
 
 MODE past-window: opens a direct-tcpip channel to TARGET (a server that
 never reads) and sends CHANNEL_DATA ignoring the window hopd granted, up to
-8 MiB.  Prints "disconnected after N bytes" when hopd ends the session (the
+32 MiB.  Prints "disconnected after N bytes" when hopd ends the session (the
 expected outcome) or "never disconnected after N bytes".
 MODE flood-opens: asks for 500 direct-tcpip channels one after another,
 holding every one it gets; prints how many were accepted and refused.
@@ -36,7 +36,7 @@ def past_window(t, target):
     data = b"x" * CHUNK
     deadline = time.monotonic() + 30
     try:
-        while sent < (8 << 20) and time.monotonic() < deadline:
+        while sent < (32 << 20) and time.monotonic() < deadline:
             if not t.is_active():
                 break
             m = Message()
