@@ -386,6 +386,37 @@ def sc_throughput(env, b, cipher, direction, reps):
     return mbs, cpu, bad
 
 
+class Via:
+    """A bastion seen through bench/delayrelay.py (a long link)."""
+
+    def __init__(self, b, port):
+        self.name, self.port = b.name, port
+
+
+def sc_wan(env, b, reps, delay_ms=25):
+    """-W uploads of size/4 over a 2 x delay_ms round trip: the window."""
+    port = free_port()
+    relay = subprocess.Popen(["/usr/bin/python3",
+                              os.path.join(HERE, "delayrelay.py"), str(port),
+                              str(b.port), str(delay_ms), "--lifetime",
+                              "900"])
+    try:
+        wait_port(port, relay)
+        out, bad = [], []
+        for _ in range(reps):
+            b.settle()
+            s = upload(env, Via(b, port), CIPHERS[0], env.quarter,
+                       env.qsize, env.qsha)
+            if s["ok"]:
+                out.append(rate_mbs([s])[0])
+            else:
+                bad.append(s["error"])
+        return out, bad
+    finally:
+        relay.kill()
+        relay.wait()
+
+
 def sc_aggregate(env, b, reps):
     """4 concurrent -W streams (2 up, 2 down) of size/4 each, chacha20."""
     out, bad = [], []
@@ -713,7 +744,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--hopd", required=True)
     ap.add_argument("--only", default="",
-                    help="comma list: tput,agg,hs,jump,idle,10k")
+                    help="comma list: tput,wan,agg,hs,jump,idle,10k")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory")
     a = ap.parse_args()
@@ -877,6 +908,14 @@ def main():
                     m, bad = sc_aggregate(env, b, 1)
                     R[b.name].setdefault("aggregate4", []).extend(m)
                     errors += ["%s aggregate: %s" % (b.name, e) for e in bad]
+        if want("wan"):
+            for rep in range(P["reps"]):
+                for b in both:
+                    log("%s: -W upload over a 50 ms round trip, rep %d" % (
+                        b.name, rep + 1))
+                    m, bad = sc_wan(env, b, 1)
+                    R[b.name].setdefault("wan", []).extend(m)
+                    errors += ["%s wan: %s" % (b.name, e) for e in bad]
         if want("jump"):
             for b in both:
                 log("%s: ssh -J x%d" % (b.name, P["jump_reps"]))
@@ -912,6 +951,9 @@ def main():
             for key in H["throughput"]:
                 add("-W %s MB/s" % key, H["throughput"][key],
                     S["throughput"][key], "%.0f", ">= 1.0")
+        if "wan" in H:
+            add("-W upload, 50 ms RTT, MB/s", H["wan"], S["wan"], "%.0f",
+                ">= 1.0")
         if "aggregate4" in H:
             add("4 streams MB/s (chacha20, 2+2)", H["aggregate4"],
                 S["aggregate4"], "%.0f", ">= 1.0")
