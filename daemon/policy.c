@@ -227,6 +227,24 @@ looks_numeric(const char *s, size_t len, const char *extra)
 	return digit;
 }
 
+/*
+ * Addresses are decided in normal form, ::ffff:a.b.c.d as a.b.c.d: a rule
+ * written in the mapped form must be too, or it could never match (a dead
+ * deny is a wrong allow).  A mapped network without host bits set has a
+ * prefix of at least 96, so the IPv4 prefix is the rest.
+ */
+static void
+normalize_mapped_cidr(struct rule *r)
+{
+	struct ip_addr	a = r->net;
+
+	addr_normalize(&a);
+	if (a.family == r->net.family || r->prefix < 96)
+		return;
+	r->net = a;
+	r->prefix -= 96;
+}
+
 /* The pattern of an allow or deny rule. */
 static int
 parse_target_pattern(const char *pat, struct rule *r, const char **why)
@@ -236,7 +254,10 @@ parse_target_pattern(const char *pat, struct rule *r, const char **why)
 	if (pat[0] == '[' || strchr(pat, '/') != NULL ||
 	    looks_numeric(pat, len, "")) {
 		r->pattern = PATTERN_CIDR;
-		return addr_parse_cidr(pat, &r->net, &r->prefix, why);
+		if (addr_parse_cidr(pat, &r->net, &r->prefix, why) == -1)
+			return -1;
+		normalize_mapped_cidr(r);
+		return 0;
 	}
 	if (looks_numeric(pat, len, "*?")) {
 		*why = "globs never match addresses; write a CIDR, "

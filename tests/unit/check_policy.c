@@ -119,6 +119,15 @@ static const char *const conf_special[] = {
 	NULL
 };
 
+static const char *const conf_mapped[] = {
+	"[user alice]",					/* 1 */
+	"allow = 10.30.0.0/24:22",
+	"deny = [::ffff:10.30.0.13]:*",
+	"deny = [::ffff:10.30.0.64/122]:22",
+	"allow = [::ffff:192.0.2.0/120]:22",		/* 5 */
+	NULL
+};
+
 struct want {
 	bool		 allow;
 	unsigned	 line;		/* 0: the default */
@@ -242,6 +251,17 @@ static const struct {
 	{ "nat64_loopback_unlocked_by_its_own_cidr", conf_special, "meta",
 	    "64:ff9b::7f00:1", 22, { NULL },
 	    { { true, 15, "allowed by rule" } } },
+	{ "mapped_form_deny_rule_denies_ipv4_target", conf_mapped, "alice",
+	    "10.30.0.13", 22, { NULL }, { { false, 3, "denied by rule" } } },
+	{ "mapped_form_deny_rule_denies_mapped_target", conf_mapped, "alice",
+	    "::ffff:10.30.0.13", 22, { NULL },
+	    { { false, 3, "denied by rule" } } },
+	{ "mapped_form_deny_cidr_denies_inside", conf_mapped, "alice",
+	    "10.30.0.65", 22, { NULL }, { { false, 4, "denied by rule" } } },
+	{ "mapped_form_deny_cidr_spares_outside", conf_mapped, "alice",
+	    "10.30.0.12", 22, { NULL }, { { true, 2, "allowed by rule" } } },
+	{ "mapped_form_allow_cidr_allows_ipv4", conf_mapped, "alice",
+	    "192.0.2.7", 22, { NULL }, { { true, 5, "allowed by rule" } } },
 	{ "ula_is_not_special", conf_special, "dev", "fd00::1", 443, { NULL },
 	    { { true, 5, "allowed by rule" } } },
 	{ "metadata_address_is_link_local", conf_special, "dev",
