@@ -288,6 +288,11 @@ tunnel_on_channel_data(ssh_session ss, ssh_channel ch, void *data,
 		session_kill(t->s, "protocol violation: data past the window");
 		return 0;
 	}
+	if (t->state == TUNNEL_OPENING && !is_stderr) {
+		/* Data in the same burst as the open confirmation: keep it. */
+		t->ssh_kept = len;
+		return 0;
+	}
 	if (is_stderr || t->state != TUNNEL_OPEN || t->tcp_failed ||
 	    t->tcp_shutdown || t->close_requested) {
 		t->ssh_kept = 0;
@@ -752,6 +757,12 @@ tunnel_step_opening(struct tunnel *t)
 			tunnel_close(t, "out of memory");
 			return;
 		}
+		/*
+		 * Before the open goes out: the client's confirmation, data,
+		 * EOF and CLOSE may all come in one burst, and an EOF seen by
+		 * no callback would be lost.
+		 */
+		tunnel_set_callbacks(t);
 		if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss,
 		    &len) == 0 &&
 		    addr_from_sockaddr((struct sockaddr *)&ss, &a, &oport) == 0)
@@ -771,7 +782,6 @@ tunnel_step_opening(struct tunnel *t)
 		return;
 	}
 	uv_timer_stop(&t->timer);
-	tunnel_set_callbacks(t);
 	tunnel_audit_open(t, "allow", "open", "client accepted");
 	tunnel_start_pump(t);
 }
@@ -890,8 +900,11 @@ tunnel_finish(struct tunnel *t)
 		    (t->tcp_shutdown && t->tcp_shutdown_done))
 			tunnel_close_tcp(t);
 	}
-	/* Never close a channel that is not open: its remote id is not set. */
-	if (t->ch != NULL && !t->s->dying && ssh_channel_is_open(t->ch)) {
+	/*
+	 * Close (send CLOSE, also in answer to the client's) every channel
+	 * that was open, never one that was not: its remote id is not set.
+	 */
+	if (t->ch != NULL && !t->s->dying && t->was_open) {
 		if (!t->channel_closed) {
 			rc = ssh_channel_close(t->ch);
 			if (rc == SSH_AGAIN)

@@ -80,6 +80,10 @@ PORT0=$(sed -n 's/.*Allocated port \([0-9]*\) .*/\1/p' "$T/r0.err")
 "$PY" "$RT" 127.0.0.1 "$PORT0" --bytes 65536 ||
     fail "round trip through the allocated port $PORT0"
 
+step "r_client_eof_in_the_open_burst_reaches_the_connection"
+OUT=$(timeout 60 "$PY" "$TOOLS/rforward_eof.py" "$HOPD_PORT" "$T/id_alice" 8) ||
+    fail "forwarded connections that missed the client's EOF: $OUT"
+
 step "r_refused_outside_rules_low_port_and_wildcard"
 for spec in "$OUTSIDE" "80" "0.0.0.0:$P1" "[::]:$P1" "10.0.0.1:$P1"; do
 	hop_ssh -N -o ExitOnForwardFailure=yes -R "$spec:127.0.0.1:$ECHO" hop \
