@@ -417,7 +417,11 @@ forward_reload(struct session *s)
 			if (!policy_listen_port_allowed(s->cfg->policy,
 			    s->user, f->addrs[i], f->port))
 				break;
-		if (i < f->ntcp)
+		if (i < f->ntcp) {
+			/* Its connections were allowed by that rule too. */
+			tunnel_close_forwarded(s, f->bind, f->port,
+			    "policy_reload");
 			forward_close(f, "policy_reload");
+		}
 	}
 }

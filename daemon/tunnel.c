@@ -869,7 +869,8 @@ tunnel_close(struct tunnel *t, const char *reason)
 	if (t->state == TUNNEL_OPEN)
 		server_tunnel_count(-1);
 	else if (t->open_msg != NULL) {
-		tunnel_refuse(t, "allow", reason);
+		tunnel_refuse(t, strcmp(reason, "policy_reload") == 0 ? "deny" :
+		    "allow", reason);
 		return;
 	}
 	t->state = TUNNEL_CLOSING;
@@ -966,16 +967,45 @@ tunnel_reap(struct tunnel *t)
 	return true;
 }
 
+/*
+ * After a reload: an open direct tunnel is decided again for the address it
+ * is connected to; one still connecting has its remaining addresses decided
+ * again, and loses if the one it is trying is no longer allowed.
+ */
 bool
-tunnel_still_allowed(const struct tunnel *t, const struct policy *p,
+tunnel_still_allowed(struct tunnel *t, const struct policy *p,
     const char *user)
 {
-	struct verdict	v;
+	struct verdict	v[TUNNEL_ADDRS_MAX];
+	size_t		i;
 
-	if (t->kind != TUNNEL_DIRECT || t->state != TUNNEL_OPEN)
-		return true;	/* others are decided when they connect */
-	if (!policy_precheck(p, user, &t->host, t->port, &v))
+	if (t->kind != TUNNEL_DIRECT || t->close_requested)
+		return true;
+	if (t->state == TUNNEL_CONNECTING) {
+		if (!policy_precheck(p, user, &t->host, t->port, v))
+			return false;
+		policy_decide(p, user, &t->host, t->port, t->addrs, t->naddrs,
+		    v);
+		for (i = 0; i < t->naddrs; i++)
+			t->allowed[i] = t->allowed[i] && v[i].allow;
+		return t->next_addr == 0 || t->allowed[t->next_addr - 1];
+	}
+	if (t->state != TUNNEL_OPEN)
+		return true;	/* resolving: decided under the new policy */
+	if (!policy_precheck(p, user, &t->host, t->port, v))
 		return false;
 	return policy_decide(p, user, &t->host, t->port, &t->connected_ip, 1,
-	    &v) == 1;
+	    v) == 1;
+}
+
+void
+tunnel_close_forwarded(struct session *s, const char *bind, uint16_t port,
+    const char *reason)
+{
+	struct tunnel	*t;
+
+	TAILQ_FOREACH(t, &s->tunnels, entry)
+		if (t->kind == TUNNEL_FORWARDED && t->fwd_port == port &&
+		    t->fwd_bind != NULL && strcmp(t->fwd_bind, bind) == 0)
+			tunnel_close(t, reason);
 }

@@ -137,8 +137,11 @@ void	tunnel_close(struct tunnel *t, const char *reason);
 void	tunnel_abort(struct tunnel *t, const char *reason);
 /* True once t can be freed (no handle open); frees it. */
 bool	tunnel_reap(struct tunnel *t);
-/* Re-decides an open direct tunnel; false if the policy now denies it. */
-bool	tunnel_still_allowed(const struct tunnel *t, const struct policy *p,
+/* After a reload: false if the new policy denies t (see tunnel.c). */
+bool	tunnel_still_allowed(struct tunnel *t, const struct policy *p,
 	    const char *user);
+/* Closes the forwarded tunnels of one listener (bind and port as asked). */
+void	tunnel_close_forwarded(struct session *s, const char *bind,
+	    uint16_t port, const char *reason);
 
 #endif

@@ -150,6 +150,36 @@ audit_wait "the refusal under the new policy" event=channel_open \
     "target=127.0.0.1:$ECHO2" decision=deny
 
 # ------------------------------------------------------------------------
+step "reload_closes_forwarded_connections_no_longer_allowed"
+RP=$(free_port)
+set_policy <<EOF2
+[user alice]
+allow = 127.0.0.1:$ECHO
+listen = localhost:$RP
+EOF2
+reload "reloaded $HOPD_CONF"
+bg timeout -k 5 60 ssh "${SSH_ARGS[@]}" -N -o ExitOnForwardFailure=yes \
+    -R "$RP:127.0.0.1:$ECHO" alice@127.0.0.1 2> "$T/rfwd.err"
+RFWD=$BG_LAST
+wait_for 10 "the remote forward on $RP" is_listening "$RP"
+bg "$PY" "$TOOLS/roundtrip.py" 127.0.0.1 "$RP" --bytes 1000 --hold 30 \
+    --timeout 40
+audit_wait "the forwarded connection" event=channel_open \
+    type=forwarded-tcpip result=open
+set_policy <<EOF2
+[user alice]
+allow = 127.0.0.1:$ECHO
+EOF2
+reload "reloaded $HOPD_CONF"
+audit_wait "the forwarded connection closed by the reload" \
+    event=channel_close type=forwarded-tcpip reason=policy_reload
+audit_wait "the listener closed by the reload" event=forward_cancel \
+    "port=$RP" reason=policy_reload
+not_listening() { ! is_listening "$1"; }
+wait_for 10 "port $RP to close" not_listening "$RP"
+stop "$RFWD"
+
+# ------------------------------------------------------------------------
 step "broken_reload_keeps_old_policy"
 set_policy <<EOF2
 [user alice]
