@@ -239,14 +239,27 @@ forward_bind_all(struct forward *f, char addrs[][ADDR_TEXT_MAX],
 	return 0;
 }
 
+static uint32_t
+forward_xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint32_t)(*x >> 32);
+}
+
 /* Candidate ports for "-R 0:...": the allowed ones, in random order. */
 static size_t
 forward_candidates(struct session *s, const char *bind, uint16_t *out,
     size_t max)
 {
+	uint64_t	x = 0;
 	uint32_t	r, port;
 	size_t		n = 0, seen = 0, j;
 
+	/* One seed from the kernel, then xorshift: no syscall per port. */
+	if (getrandom(&x, sizeof(x), 0) != sizeof(x) || x == 0)
+		x = 0x9e3779b97f4a7c15ULL ^ (uintptr_t)s;
 	for (port = 1024; port <= 65535; port++) {
 		if (!policy_listen_port_allowed(s->cfg->policy, s->user, bind,
 		    port))
@@ -255,16 +268,14 @@ forward_candidates(struct session *s, const char *bind, uint16_t *out,
 		seen++;
 		if (n < max)
 			out[n++] = port;
-		else if (getrandom(&r, sizeof(r), 0) == sizeof(r) &&
-		    (j = r % seen) < max)
+		else if ((j = forward_xorshift(&x) % seen) < max)
 			out[j] = port;
 	}
 	for (j = n; j > 1; j--) {
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			break;
+		r = forward_xorshift(&x) % j;
 		port = out[j - 1];
-		out[j - 1] = out[r % j];
-		out[r % j] = port;
+		out[j - 1] = out[r];
+		out[r] = port;
 	}
 	return n;
 }

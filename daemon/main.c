@@ -27,6 +27,7 @@
 #define DEFAULT_CONFIG	"/etc/hopd/hopd.ini"
 #define EXPLAIN_ADDRS_MAX 32
 #define STATUS_INTERVAL_MS 5000
+#define RESOLVER_THREADS "32"
 
 enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERROR = 2 };
 
@@ -209,6 +210,11 @@ run(bool debug)
 
 	if ((current = load_or_print(config_path)) == NULL)
 		return 1;
+	/*
+	 * Name lookups run in libuv's one process-wide pool (4 threads by
+	 * default): slow names asked by one user must not stall everyone's.
+	 */
+	setenv("UV_THREADPOOL_SIZE", RESOLVER_THREADS, 0);
 	log_init(debug ? LOG_LEVEL_DEBUG : current->log_level, true,
 	    current->log_syslog || !isatty(STDERR_FILENO));
 	signal(SIGPIPE, SIG_IGN);

@@ -28,6 +28,8 @@
 
 #define SESSION_DOPOLL_ROUNDS	64	/* per readable event, for fairness */
 #define SESSION_MIN_PACKET_BYTES 1024	/* smaller: libssh 0.10.6 spins */
+#define SESSION_MESSAGES_PER_STEP 64	/* fairness between sessions */
+#define SESSION_AUTH_REQUESTS_PER_TRY 4	/* x max_auth_tries, probes too */
 
 static const char session_refusal[] =
     "hopd: this host only forwards TCP connections; "
@@ -228,6 +230,16 @@ session_auth(struct session *s, ssh_message m)
 	}
 	if (s->user[0] != '\0' && user != NULL && strcmp(user, s->user) != 0) {
 		session_kill(s, "user changed during authentication");
+		return;
+	}
+	/*
+	 * Every request counts, probes and other methods too (sshd counts
+	 * failures only): each one may read an authorized_keys file, and
+	 * the grace timer alone would let a peer ask thousands of times.
+	 */
+	if (++s->auth_requests > SESSION_AUTH_REQUESTS_PER_TRY *
+	    s->cfg->max_auth_tries) {
+		session_kill(s, "too many authentication requests");
 		return;
 	}
 	if (ssh_message_subtype(m) != SSH_AUTH_METHOD_PUBLICKEY) {
@@ -500,7 +512,9 @@ session_step_once(struct session *s)
 		}
 	}
 	if (s->state != SESSION_KEX) {
-		while (!s->dying && (m = ssh_message_get(s->ssh)) != NULL) {
+		/* Bounded: the rest waits for the next round or event. */
+		while (!s->dying && n < SESSION_MESSAGES_PER_STEP &&
+		    (m = ssh_message_get(s->ssh)) != NULL) {
 			session_dispatch(s, m);
 			n++;
 		}

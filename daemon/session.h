@@ -56,6 +56,7 @@ struct session {
 	const char		*end_reason;
 	char			 user[SESSION_USER_MAX];
 	unsigned		 auth_failures;
+	unsigned		 auth_requests;
 	TAILQ_HEAD(, tunnel)	 tunnels;
 	TAILQ_HEAD(, forward)	 forwards;
 	struct shell_channel	*shells;	/* session channels */

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Authenticated but hostile clients: data past the granted window ends the
-# session (libssh would buffer it without limit); a flood of channel opens
-# meets max_channels_per_session; hopd stays up and another client's tunnel
-# keeps flowing byte-exact.
+# Hostile clients: data past the granted window ends the session (libssh
+# would buffer it without limit); a flood of channel opens meets
+# max_channels_per_session; a flood of auth requests ends the connection;
+# hopd stays up and another client's tunnel keeps flowing byte-exact.
 . "$(dirname "$0")/../lib.sh"
 
 start_server ECHO echo echo
@@ -37,6 +37,16 @@ assert_le 20 "$ACCEPTED" "channels accepted in one session"
 assert_ne 0 "$ACCEPTED" "channels accepted in one session"
 audit_wait "a refusal for too many channels" event=channel_open \
     "reason=too many channels"
+
+step "auth_request_flood_ends_the_connection"
+OUT=$(timeout 60 "${HOSTILE[@]}" 127.0.0.1 1 auth-flood) ||
+    fail "auth flood client: $OUT"
+ANSWERED=$(echo "$OUT" | sed -n 's/^answered \([0-9]*\) .*/\1/p')
+# max_auth_tries 6: at most 4 x 6 requests of any kind are answered.
+assert_le 24 "$ANSWERED" "auth requests answered in one connection"
+assert_ne 0 "$ANSWERED" "auth requests answered in one connection"
+audit_wait "the session's end" event=session_end \
+    "reason=too many authentication requests"
 
 step "others_keep_flowing"
 hopd_alive

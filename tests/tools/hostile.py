@@ -9,6 +9,8 @@ never reads) and sends CHANNEL_DATA ignoring the window hopd granted, up to
 expected outcome) or "never disconnected after N bytes".
 MODE flood-opens: asks for 500 direct-tcpip channels one after another,
 holding every one it gets; prints how many were accepted and refused.
+MODE auth-flood: never authenticates, asks for "none" 200 times; prints how
+many requests hopd answered before it ended the connection.
 Bounded: every wait has a timeout.
 """
 
@@ -70,9 +72,32 @@ def flood_opens(t, target, n=500):
     return 0
 
 
+def auth_flood(host, port, user, n=200):
+    """Unauthenticated: asks "none" n times; how many got an answer."""
+    t = paramiko.Transport((host, port))
+    t.start_client(timeout=10)
+    answered = 0
+    try:
+        for _ in range(n):
+            try:
+                t.auth_none(user)
+            except paramiko.BadAuthenticationType:
+                answered += 1
+                continue
+            break
+    except (OSError, EOFError, paramiko.SSHException):
+        pass
+    finally:
+        t.close()
+    print("answered %d of %d" % (answered, n))
+    return 0
+
+
 def main(argv):
     logging.getLogger("paramiko").setLevel(logging.CRITICAL + 1)
     host, port, user, key, thost, tport, mode = argv[1:8]
+    if mode == "auth-flood":
+        return auth_flood(host, int(port), user)
     t = connect(host, int(port), user, key)
     target = (thost, int(tport))
     try:
