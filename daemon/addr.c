@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <stdio.h>
@@ -781,6 +782,47 @@ addr_from_sockaddr(const struct sockaddr *sa, struct ip_addr *out,
 	if (port != NULL)
 		*port = p;
 	return 0;
+}
+
+size_t
+addr_to_sockaddr(const struct ip_addr *a, uint16_t port,
+    struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->bytes, 4);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, a->bytes, 16);
+	return sizeof(*sin6);
+}
+
+size_t
+addr_from_addrinfo(const struct addrinfo *res, struct ip_addr *out,
+    size_t max)
+{
+	const struct addrinfo	*ai;
+	struct ip_addr		 a;
+	size_t			 i, n = 0;
+
+	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+		if (addr_from_sockaddr(ai->ai_addr, &a, NULL) == -1)
+			continue;
+		addr_normalize(&a);
+		for (i = 0; i < n; i++)
+			if (addr_equal(&out[i], &a))
+				break;
+		if (i == n)
+			out[n++] = a;
+	}
+	return n;
 }
 
 /*

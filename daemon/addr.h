@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct addrinfo;
 struct sockaddr;
+struct sockaddr_storage;
 
 #define ADDR_NAME_MAX	253	/* RFC 1035 presentation length, no root dot */
 #define ADDR_TEXT_MAX	64	/* longest formatted IP, port and brackets */
@@ -120,6 +122,15 @@ int	addr_format_port(const struct ip_addr *a, uint16_t port, char *buf,
 	    size_t len);
 int	addr_from_sockaddr(const struct sockaddr *sa, struct ip_addr *out,
 	    uint16_t *port);
+/* a and port as a sockaddr_in or sockaddr_in6; returns its length. */
+size_t	addr_to_sockaddr(const struct ip_addr *a, uint16_t port,
+	    struct sockaddr_storage *ss);
+/*
+ * The addresses of a resolver answer, in its order, normalized
+ * (addr_normalize) and without repeats, at most max.  Returns how many.
+ */
+size_t	addr_from_addrinfo(const struct addrinfo *res, struct ip_addr *out,
+	    size_t max);
 
 /*
  * Glob as in OpenSSH's match_pattern: '*' any run (dots included), '?' one

@@ -171,9 +171,7 @@ forward_bind_one(struct forward *f, const char *addr, uint16_t port,
     uint16_t *bound)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	struct ip_addr		 a;
+	struct ip_addr		 a, b;
 	uv_tcp_t		*tcp;
 	int			 len = sizeof(ss), rc;
 
@@ -181,16 +179,7 @@ forward_bind_one(struct forward *f, const char *addr, uint16_t port,
 		return UV_EINVAL;
 	if ((tcp = malloc(sizeof(*tcp))) == NULL)
 		return UV_ENOMEM;
-	memset(&ss, 0, sizeof(ss));
-	if (a.family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a.bytes, 4);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a.bytes, 16);
-	}
+	addr_to_sockaddr(&a, port, &ss);
 	uv_tcp_init(f->s->poll.loop, tcp);
 	tcp->data = f;
 	f->s->handles++;
@@ -199,9 +188,9 @@ forward_bind_one(struct forward *f, const char *addr, uint16_t port,
 	    a.family == AF_INET6 ? UV_TCP_IPV6ONLY : 0)) == 0 &&
 	    (rc = uv_listen((uv_stream_t *)tcp, FORWARD_BACKLOG,
 	    forward_on_connection)) == 0 &&
-	    (rc = uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len)) == 0)
-		*bound = ntohs(a.family == AF_INET ? sin->sin_port :
-		    sin6->sin6_port);
+	    (rc = uv_tcp_getsockname(tcp, (struct sockaddr *)&ss, &len)) == 0 &&
+	    addr_from_sockaddr((struct sockaddr *)&ss, &b, bound) == -1)
+		rc = UV_EINVAL;
 	if (rc != 0) {
 		uv_close((uv_handle_t *)tcp, forward_on_closed);
 		return rc;

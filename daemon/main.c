@@ -66,11 +66,11 @@ explain(const char *user, const char *target, const char *portstr)
 	struct host	 h;
 	struct ip_addr	 addrs[EXPLAIN_ADDRS_MAX];
 	struct verdict	 v[EXPLAIN_ADDRS_MAX], pre;
-	struct addrinfo	 hints, *res, *ai;
+	struct addrinfo	 hints, *res;
 	char		 text[ADDR_TEXT_MAX], origin[300];
 	const char	*why = NULL;
 	uint16_t	 port;
-	size_t		 i, j, n = 0, allowed;
+	size_t		 i, n = 0, allowed;
 	int		 rc;
 
 	if ((cfg = load_or_print(config_path)) == NULL)
@@ -98,6 +98,7 @@ explain(const char *user, const char *target, const char *portstr)
 	}
 	if (h.kind != HOST_NAME) {
 		addrs[n++] = h.ip;
+		addr_normalize(&addrs[0]);
 	} else {
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = AF_UNSPEC;
@@ -109,21 +110,9 @@ explain(const char *user, const char *target, const char *portstr)
 			config_unref(cfg);
 			return EXIT_ERROR;
 		}
-		for (ai = res; ai != NULL && n < EXPLAIN_ADDRS_MAX;
-		    ai = ai->ai_next) {
-			if (addr_from_sockaddr(ai->ai_addr, &addrs[n],
-			    NULL) == -1)
-				continue;
-			for (j = 0; j < n; j++)
-				if (addr_equal(&addrs[j], &addrs[n]))
-					break;
-			if (j == n)
-				n++;
-		}
+		n = addr_from_addrinfo(res, addrs, EXPLAIN_ADDRS_MAX);
 		freeaddrinfo(res);
 	}
-	for (i = 0; i < n; i++)
-		addr_normalize(&addrs[i]);
 	allowed = policy_decide(cfg->policy, user, &h, port, addrs, n, v);
 	for (i = 0; i < n; i++) {
 		addr_format(&addrs[i], text, sizeof(text));

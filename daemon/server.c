@@ -265,23 +265,10 @@ static int
 server_listen_one(struct listener *l, const struct listen_addr *la)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	socklen_t		 len;
 	int			 fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (la->ip.family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(la->port);
-		memcpy(&sin->sin_addr, la->ip.bytes, 4);
-		len = sizeof(*sin);
-	} else {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(la->port);
-		memcpy(&sin6->sin6_addr, la->ip.bytes, 16);
-		len = sizeof(*sin6);
-	}
+	len = addr_to_sockaddr(&la->ip, la->port, &ss);
 	fd = socket(la->ip.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {

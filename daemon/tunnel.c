@@ -510,45 +510,31 @@ static void
 tunnel_connect_next(struct tunnel *t)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	const struct ip_addr	*a;
 	int			 rc;
 
-	for (;;) {
-		while (t->next_addr < t->naddrs && !t->allowed[t->next_addr])
-			t->next_addr++;
-		if (t->next_addr == t->naddrs) {
-			tunnel_refuse(t, "allow", t->fail_reason != NULL ?
-			    t->fail_reason : "connection refused");
-			return;
-		}
-		a = &t->addrs[t->next_addr++];
-		memset(&ss, 0, sizeof(ss));
-		if (a->family == AF_INET) {
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(t->port);
-			memcpy(&sin->sin_addr, a->bytes, 4);
-		} else {
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(t->port);
-			memcpy(&sin6->sin6_addr, a->bytes, 16);
-		}
-		uv_tcp_init(tunnel_loop(t), &t->tcp);
-		t->tcp.data = t;
-		t->tcp_open = true;
-		t->handles++;
-		t->connect_start_ms = audit_now_ms();
-		rc = uv_tcp_connect(&t->connect_req, &t->tcp,
-		    (struct sockaddr *)&ss, tunnel_on_connect);
-		if (rc == 0)
-			return;
-		tunnel_audit_connect(t, a, rc);
-		t->fail_reason = tunnel_connect_error(rc);
-		/* Its close callback comes back here for the next address. */
-		tunnel_close_tcp(t);
+	while (t->next_addr < t->naddrs && !t->allowed[t->next_addr])
+		t->next_addr++;
+	if (t->next_addr == t->naddrs) {
+		tunnel_refuse(t, "allow", t->fail_reason != NULL ?
+		    t->fail_reason : "connection refused");
 		return;
 	}
+	a = &t->addrs[t->next_addr++];
+	addr_to_sockaddr(a, t->port, &ss);
+	uv_tcp_init(tunnel_loop(t), &t->tcp);
+	t->tcp.data = t;
+	t->tcp_open = true;
+	t->handles++;
+	t->connect_start_ms = audit_now_ms();
+	rc = uv_tcp_connect(&t->connect_req, &t->tcp, (struct sockaddr *)&ss,
+	    tunnel_on_connect);
+	if (rc == 0)
+		return;
+	tunnel_audit_connect(t, a, rc);
+	t->fail_reason = tunnel_connect_error(rc);
+	/* Its close callback comes back here for the next address. */
+	tunnel_close_tcp(t);
 }
 
 /* Every resolved address decided alone; connect to the allowed ones. */
@@ -586,9 +572,6 @@ static void
 tunnel_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct tunnel	*t = container_of(req, struct tunnel, gai);
-	struct addrinfo	*ai;
-	struct ip_addr	 a;
-	size_t		 i;
 
 	t->gai_busy = false;
 	if (t->state != TUNNEL_RESOLVING || t->close_requested) {
@@ -603,17 +586,7 @@ tunnel_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		session_step(t->s);
 		return;
 	}
-	for (ai = res; ai != NULL && t->naddrs < TUNNEL_ADDRS_MAX;
-	    ai = ai->ai_next) {
-		if (addr_from_sockaddr(ai->ai_addr, &a, NULL) == -1)
-			continue;
-		addr_normalize(&a);
-		for (i = 0; i < t->naddrs; i++)
-			if (addr_equal(&t->addrs[i], &a))
-				break;
-		if (i == t->naddrs)
-			t->addrs[t->naddrs++] = a;
-	}
+	t->naddrs = addr_from_addrinfo(res, t->addrs, TUNNEL_ADDRS_MAX);
 	uv_freeaddrinfo(res);
 	if (t->naddrs == 0)
 		tunnel_refuse(t, "deny", "unknown host");

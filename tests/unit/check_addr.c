@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netdb.h>
 
 #include <check.h>
 #include <stdlib.h>
@@ -428,6 +429,64 @@ START_TEST(format_with_port_and_sockaddr)
 }
 END_TEST
 
+START_TEST(sockaddr_round_trip_keeps_address_and_port)
+{
+	static const char *const addrs[] = { "192.0.2.7", "2001:db8::7" };
+	struct sockaddr_storage	 ss;
+	struct ip_addr		 a, b;
+	uint16_t		 port;
+	size_t			 i, len;
+
+	for (i = 0; i < 2; i++) {
+		a = ip(addrs[i]);
+		len = addr_to_sockaddr(&a, 8022, &ss);
+		ck_assert_uint_eq(len, a.family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		ck_assert_int_eq(ss.ss_family, a.family);
+		ck_assert_int_eq(addr_from_sockaddr((struct sockaddr *)&ss, &b,
+		    &port), 0);
+		ck_assert(addr_equal(&a, &b));
+		ck_assert_uint_eq(port, 8022);
+	}
+}
+END_TEST
+
+/* A resolver answer: order kept, mapped forms as IPv4, repeats dropped. */
+START_TEST(addrinfo_normalized_deduplicated_bounded)
+{
+	static const char *const answer[] = {
+		"10.0.0.1", "::ffff:10.0.0.1", "2001:db8::1", "10.0.0.2",
+		"2001:db8::1", "10.0.0.3"
+	};
+	static const char *const want[] = { "10.0.0.1", "2001:db8::1",
+	    "10.0.0.2" };
+	struct sockaddr_storage	 ss[NITEMS(answer) + 1];
+	struct addrinfo		 ai[NITEMS(answer) + 1];
+	struct ip_addr		 a, out[3];
+	size_t			 i, n;
+
+	memset(ai, 0, sizeof(ai));
+	/* First an address of a family hopd cannot use: skipped. */
+	memset(&ss[0], 0, sizeof(ss[0]));
+	ss[0].ss_family = AF_UNIX;
+	ai[0].ai_addr = (struct sockaddr *)&ss[0];
+	ai[0].ai_next = &ai[1];
+	for (i = 0; i < NITEMS(answer); i++) {
+		a = ip(answer[i]);
+		ai[i + 1].ai_addrlen = addr_to_sockaddr(&a, 0, &ss[i + 1]);
+		ai[i + 1].ai_addr = (struct sockaddr *)&ss[i + 1];
+		ai[i + 1].ai_next = i + 1 < NITEMS(answer) ? &ai[i + 2] : NULL;
+	}
+	n = addr_from_addrinfo(ai, out, NITEMS(out));
+	ck_assert_uint_eq(n, NITEMS(want));
+	for (i = 0; i < n; i++) {
+		a = ip(want[i]);
+		ck_assert_msg(addr_equal(&out[i], &a), "answer %zu", i);
+	}
+	ck_assert_uint_eq(addr_from_addrinfo(NULL, out, NITEMS(out)), 0);
+}
+END_TEST
+
 /* Special ranges. */
 
 static const struct {
@@ -654,6 +713,8 @@ addr_suite(void)
 	tcase_add_loop_test(tc, parse_ip_table, 0, NITEMS(ip_cases));
 	tcase_add_loop_test(tc, format_table, 0, NITEMS(format_cases));
 	tcase_add_test(tc, format_with_port_and_sockaddr);
+	tcase_add_test(tc, sockaddr_round_trip_keeps_address_and_port);
+	tcase_add_test(tc, addrinfo_normalized_deduplicated_bounded);
 	tcase_add_loop_test(tc, special_table, 0, NITEMS(special_cases));
 	tcase_add_loop_test(tc, embedded_table, 0, NITEMS(embed_cases));
 	tcase_add_loop_test(tc, glob_table, 0, NITEMS(glob_cases));
