@@ -22,6 +22,7 @@
 #include "config.h"
 #include "forward.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 #include "session.h"
 #include "tunnel.h"
@@ -195,21 +196,12 @@ session_auth_failed(struct session *s, ssh_message m, const char *user,
 		session_kill(s, "too many authentication failures");
 }
 
+/* The policy's user names, short enough for s->user, no leading dot. */
 static bool
 session_valid_user(const char *user)
 {
-	size_t	i;
-
-	if (user == NULL || user[0] == '\0' ||
-	    strlen(user) >= SESSION_USER_MAX)
-		return false;
-	for (i = 0; user[i] != '\0'; i++)
-		if (!((user[i] >= 'a' && user[i] <= 'z') ||
-		    (user[i] >= 'A' && user[i] <= 'Z') ||
-		    (user[i] >= '0' && user[i] <= '9') ||
-		    strchr("._-", user[i]) != NULL))
-			return false;
-	return user[0] != '-' && user[0] != '.';
+	return policy_valid_user_name(user) && user[0] != '.' &&
+	    strlen(user) < SESSION_USER_MAX;
 }
 
 /*
