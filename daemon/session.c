@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
@@ -140,6 +144,23 @@ session_kill(struct session *s, const char *reason)
 	log_verbose("session %s: %s", s->id, reason);
 }
 
+/*
+ * Until the user is in, every message of ours answers one of the client's,
+ * so Linux acknowledges the client's next segment late (delayed ACK in its
+ * "ping-pong" mode), and OpenSSH, which sends its small key exchange packet
+ * right behind its KEXINIT with Nagle still on, waits for that ACK: 40 ms
+ * per connection.  Asking for quick ACKs after every round of the handshake
+ * ends the wait; once the client is in, it sets TCP_NODELAY itself.
+ */
+static void
+session_quickack(struct session *s)
+{
+	int	one = 1;
+
+	if (s->state != SESSION_OPEN && !s->dying)
+		setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 static void
 session_on_poll(uv_poll_t *poll, int status, int events)
 {
@@ -154,6 +175,7 @@ session_on_poll(uv_poll_t *poll, int status, int events)
 				break;
 	}
 	session_step(s);
+	session_quickack(s);
 }
 
 static void
@@ -727,6 +749,7 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 	log_verbose("session %s: connection from %s", s->id, s->peer);
 	session_audit_start(s);
 	session_step(s);
+	session_quickack(s);
 	return;
 fail:
 	if (sshfd != -1)
