@@ -29,9 +29,11 @@
 #include "policy.h"
 #include "server.h"
 #include "session.h"
+#include "sockread.h"
 #include "tunnel.h"
 
 #define SESSION_DOPOLL_ROUNDS	64	/* per readable event, for fairness */
+#define SESSION_DRAIN_ROUNDS	(SOCKREAD_BYTES / 4096 + 1) /* libssh's reads */
 #define SESSION_MIN_PACKET_BYTES 1024	/* smaller: libssh 0.10.6 spins */
 #define SESSION_MESSAGES_PER_STEP 64	/* fairness between sessions */
 #define SESSION_AUTH_REQUESTS_PER_TRY 4	/* x max_auth_tries, probes too */
@@ -170,9 +172,22 @@ session_on_poll(uv_poll_t *poll, int status, int events)
 	if (status < 0) {
 		session_kill(s, "connection lost");
 	} else if (!s->dying) {
+		/*
+		 * libssh reads SOCKREAD_BYTES ahead here; what it has not
+		 * taken when the rounds end is taken before we leave, since
+		 * no epoll event will tell of it (bounded: one more read).
+		 */
+		sockread_fill(ssh_get_fd(s->ssh));
 		for (i = 0; i < SESSION_DOPOLL_ROUNDS; i++)
 			if (ssh_event_dopoll(s->event, 0) != SSH_OK)
 				break;
+		sockread_fill(-1);
+		for (i = 0; i < SESSION_DRAIN_ROUNDS &&
+		    sockread_held(ssh_get_fd(s->ssh)) > 0; i++)
+			if (ssh_event_dopoll(s->event, 0) != SSH_OK)
+				break;
+		if (sockread_held(ssh_get_fd(s->ssh)) > 0)
+			session_kill(s, "internal error: socket not drained");
 	}
 	session_step(s);
 	session_quickack(s);
@@ -719,6 +734,7 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 		log_warnx("session %s: %s", s->id, ssh_get_error(w->bind));
 		goto fail;
 	}
+	sockread_register(sshfd);
 	sshfd = -1;
 	/* No compression: nothing to gain on a tunnel, an oracle to lose. */
 	if (ssh_options_set(s->ssh, SSH_OPTIONS_COMPRESSION_C_S, "none") < 0 ||
