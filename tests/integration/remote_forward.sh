@@ -73,6 +73,7 @@ wait_for 10 "port $P1 to close" not_listening "$P1"
 
 step "r_port_zero_allocates_inside_the_rule"
 forward_bg r0 -R "0:127.0.0.1:$ECHO"
+R0=$BG_LAST
 wait_for 10 "the allocated port" grep -q "Allocated port" "$T/r0.err"
 PORT0=$(sed -n 's/.*Allocated port \([0-9]*\) .*/\1/p' "$T/r0.err")
 # Any port the rules allow: the range, or $P1 (free again by now).
@@ -81,6 +82,8 @@ PORT0=$(sed -n 's/.*Allocated port \([0-9]*\) .*/\1/p' "$T/r0.err")
     fail "allocated port $PORT0 is outside $LO-$HI and not $P1"
 "$PY" "$RT" 127.0.0.1 "$PORT0" --bytes 65536 ||
     fail "round trip through the allocated port $PORT0"
+stop "$R0"		# it may hold $P1, which the next steps use
+wait_for 10 "port $PORT0 to close" not_listening "$PORT0"
 
 step "r_client_eof_in_the_open_burst_reaches_the_connection"
 OUT=$(timeout 60 "$PY" "$TOOLS/rforward_eof.py" "$HOPD_PORT" "$T/id_alice" 8) ||
