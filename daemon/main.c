@@ -23,7 +23,6 @@
 #include "notify.h"
 #include "policy.h"
 #include "server.h"
-#include "sockread.h"
 
 #define DEFAULT_CONFIG	"/etc/hopd/hopd.ini"
 #define EXPLAIN_ADDRS_MAX 32
@@ -210,8 +209,6 @@ run(bool debug)
 	signal(SIGPIPE, SIG_IGN);
 	if (ssh_init() != SSH_OK)
 		fatalx("cannot initialise libssh");
-	if (sockread_init() == -1)
-		fatalx("out of memory");
 	log_route_libssh();
 	if (audit_open(current->audit_log) == -1)
 		fatalx("cannot open the audit log %s", current->audit_log);
@@ -238,7 +235,6 @@ run(bool debug)
 	audit_close();
 	config_unref(current);
 	ssh_finalize();
-	sockread_shutdown();
 	log_info("hopd stopped");
 	return 0;
 }

@@ -186,8 +186,10 @@ session_on_poll(uv_poll_t *poll, int status, int events)
 		    sockread_held(ssh_get_fd(s->ssh)) > 0; i++)
 			if (ssh_event_dopoll(s->event, 0) != SSH_OK)
 				break;
-		if (sockread_held(ssh_get_fd(s->ssh)) > 0)
+		if (sockread_held(ssh_get_fd(s->ssh)) > 0) {
+			sockread_discard();
 			session_kill(s, "internal error: socket not drained");
+		}
 	}
 	session_step(s);
 	session_quickack(s);
@@ -734,7 +736,6 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 		log_warnx("session %s: %s", s->id, ssh_get_error(w->bind));
 		goto fail;
 	}
-	sockread_register(sshfd);
 	sshfd = -1;
 	/* No compression: nothing to gain on a tunnel, an oracle to lose. */
 	if (ssh_options_set(s->ssh, SSH_OPTIONS_COMPRESSION_C_S, "none") < 0 ||

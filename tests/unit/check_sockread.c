@@ -27,7 +27,6 @@ setup(void)
 {
 	size_t	i;
 
-	ck_assert_int_eq(sockread_init(), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	for (i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (char)(i * 7 + i / 251);
@@ -41,7 +40,8 @@ teardown(void)
 	if (sp[1] != -1)
 		close(sp[1]);
 	sp[0] = sp[1] = -1;
-	sockread_shutdown();
+	sockread_fill(-1);
+	sockread_discard();
 }
 
 static void
@@ -72,17 +72,15 @@ recv_exact(int fd, char *out, size_t len, size_t step)
 	ck_assert_uint_eq(got, len);
 }
 
-START_TEST(unregistered_fd_reads_as_usual)
+START_TEST(reads_as_usual_when_not_filling)
 {
 	char	buf[4096];
 
 	send_all(sp[1], pattern, 100);
-	sockread_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 10, 0), 10);
 	ck_assert_uint_eq(sockread_held(sp[0]), 0);
 	ck_assert_int_eq(recv(sp[0], buf + 10, sizeof(buf) - 10, 0), 90);
 	ck_assert_int_eq(memcmp(buf, pattern, 100), 0);
-	sockread_fill(-1);
 }
 END_TEST
 
@@ -96,7 +94,6 @@ START_TEST(byte_exact_through_read_ahead_any_step)
 
 	setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(sp[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		send_all(sp[1], pattern + i, len);
 		memset(out, 0, len);
@@ -114,7 +111,6 @@ START_TEST(reads_ahead_only_when_filling)
 {
 	char	buf[4096];
 
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
 	send_all(sp[1], pattern, 3 * 4096);
 	ck_assert_int_eq(recv(sp[0], buf, 4096, 0), 4096);
 	ck_assert_uint_eq(sockread_held(sp[0]), 0);	/* not filling */
@@ -139,7 +135,6 @@ START_TEST(poll_tells_of_held_bytes_and_still_sees_others)
 	char		buf[16];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
 	send_all(sp[1], pattern, 64);
 	sockread_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 16, 0), 16);
@@ -184,7 +179,6 @@ START_TEST(close_forgets_so_a_reused_number_sees_only_its_own_bytes)
 	char	buf[4096];
 	int	old = sp[0], pair[2];
 
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
 	send_all(sp[1], "secret of the first connection", 30);
 	sockread_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 6, 0), 6);
@@ -205,18 +199,32 @@ START_TEST(close_forgets_so_a_reused_number_sees_only_its_own_bytes)
 }
 END_TEST
 
-START_TEST(register_discards_what_a_number_held)
+START_TEST(held_bytes_only_go_to_their_own_fd)
 {
 	char	buf[64];
+	int	other[2];
 
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
 	send_all(sp[1], "0123456789", 10);
+	send_all(other[1], "other", 5);
 	sockread_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 2, 0), 2);
-	sockread_fill(-1);
 	ck_assert_uint_eq(sockread_held(sp[0]), 8);
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
+	ck_assert_uint_eq(sockread_held(other[0]), 0);
+	/* Another fd, even the one being filled next, reads its own. */
+	sockread_fill(other[0]);
+	ck_assert_int_eq(recv(other[0], buf, sizeof(buf), 0), 5);
+	ck_assert_int_eq(memcmp(buf, "other", 5), 0);
+	ck_assert_uint_eq(sockread_held(sp[0]), 8);
+	sockread_fill(-1);
+	/* Thrown away: the fd reads the kernel again (nothing there). */
+	sockread_discard();
 	ck_assert_uint_eq(sockread_held(sp[0]), 0);
+	errno = 0;
+	ck_assert_int_eq(recv(sp[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	close(other[0]);
+	close(other[1]);
 }
 END_TEST
 
@@ -224,7 +232,6 @@ START_TEST(eof_and_errors_come_after_the_held_bytes)
 {
 	char	buf[4096];
 
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
 	send_all(sp[1], "abcdefghij", 10);
 	close(sp[1]);
 	sp[1] = -1;
@@ -243,7 +250,6 @@ START_TEST(odd_flags_never_skip_held_bytes)
 {
 	char	buf[64];
 
-	ck_assert_int_eq(sockread_register(sp[0]), 0);
 	send_all(sp[1], "0123456789", 10);
 	sockread_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 2, 0), 2);
@@ -268,13 +274,13 @@ sockread_suite(void)
 	TCase	*tc = tcase_create("sockread");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, unregistered_fd_reads_as_usual);
+	tcase_add_test(tc, reads_as_usual_when_not_filling);
 	tcase_add_test(tc, byte_exact_through_read_ahead_any_step);
 	tcase_add_test(tc, reads_ahead_only_when_filling);
 	tcase_add_test(tc, poll_tells_of_held_bytes_and_still_sees_others);
 	tcase_add_test(tc,
 	    close_forgets_so_a_reused_number_sees_only_its_own_bytes);
-	tcase_add_test(tc, register_discards_what_a_number_held);
+	tcase_add_test(tc, held_bytes_only_go_to_their_own_fd);
 	tcase_add_test(tc, eof_and_errors_come_after_the_held_bytes);
 	tcase_add_test(tc, odd_flags_never_skip_held_bytes);
 	suite_add_tcase(s, tc);
