@@ -33,7 +33,6 @@
 #include "tunnel.h"
 
 #define SESSION_DOPOLL_ROUNDS	64	/* per readable event, for fairness */
-#define SESSION_DRAIN_ROUNDS	(SOCKREAD_BYTES / 4096 + 1) /* libssh's reads */
 #define SESSION_MIN_PACKET_BYTES 1024	/* smaller: libssh 0.10.6 spins */
 #define SESSION_MESSAGES_PER_STEP 64	/* fairness between sessions */
 #define SESSION_AUTH_REQUESTS_PER_TRY 4	/* x max_auth_tries, probes too */
@@ -167,6 +166,7 @@ static void
 session_on_poll(uv_poll_t *poll, int status, int events)
 {
 	struct session	*s = poll->data;
+	unsigned	 held;
 	int		 i;
 
 	if (status < 0) {
@@ -175,20 +175,22 @@ session_on_poll(uv_poll_t *poll, int status, int events)
 		/*
 		 * libssh reads SOCKREAD_BYTES ahead here; what it has not
 		 * taken when the rounds end is taken before we leave, since
-		 * no epoll event will tell of it (bounded: one more read).
+		 * no epoll event will tell of it: more rounds while each
+		 * one takes some.  Bytes libssh will not take (it stops
+		 * reading only when it is out of memory) go with the session.
 		 */
 		sockread_fill(ssh_get_fd(s->ssh));
 		for (i = 0; i < SESSION_DOPOLL_ROUNDS; i++)
 			if (ssh_event_dopoll(s->event, 0) != SSH_OK)
 				break;
 		sockread_fill(-1);
-		for (i = 0; i < SESSION_DRAIN_ROUNDS &&
-		    sockread_held(ssh_get_fd(s->ssh)) > 0; i++)
-			if (ssh_event_dopoll(s->event, 0) != SSH_OK)
-				break;
-		if (sockread_held(ssh_get_fd(s->ssh)) > 0) {
+		while ((held = sockread_pending()) > 0 &&
+		    ssh_event_dopoll(s->event, 0) == SSH_OK &&
+		    sockread_pending() < held)
+			;
+		if (sockread_pending() > 0) {
 			sockread_discard();
-			session_kill(s, "internal error: socket not drained");
+			session_kill(s, "libssh stopped reading its socket");
 		}
 	}
 	session_step(s);
@@ -734,6 +736,8 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 		goto fail;
 	if (ssh_bind_accept_fd(w->bind, s->ssh, sshfd) != SSH_OK) {
 		log_warnx("session %s: %s", s->id, ssh_get_error(w->bind));
+		if (ssh_get_fd(s->ssh) == sshfd)
+			sshfd = -1;	/* libssh's now: ssh_free closes it */
 		goto fail;
 	}
 	sshfd = -1;

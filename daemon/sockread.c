@@ -55,6 +55,12 @@ sockread_held(int fd)
 	    sockread_len - sockread_off : 0;
 }
 
+unsigned
+sockread_pending(void)
+{
+	return sockread_held_fd != -1 ? sockread_len - sockread_off : 0;
+}
+
 void
 sockread_discard(void)
 {

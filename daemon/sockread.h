@@ -10,11 +10,12 @@
 /*
  * Between sockread_fill(fd) and sockread_fill(-1) this thread's recv() on
  * fd may read ahead.  Outside, recv() only hands out what is already held:
- * the caller takes it all (sockread_held() == 0) before it lets go, or
+ * the caller takes it all (sockread_pending() == 0) before it lets go, or
  * throws it away with sockread_discard() and the connection with it.
  */
 void		sockread_fill(int fd);
-unsigned	sockread_held(int fd);
+unsigned	sockread_held(int fd);		/* bytes held for fd */
+unsigned	sockread_pending(void);		/* ...for any fd */
 void		sockread_discard(void);
 
 #endif

@@ -211,6 +211,7 @@ START_TEST(held_bytes_only_go_to_their_own_fd)
 	ck_assert_int_eq(recv(sp[0], buf, 2, 0), 2);
 	ck_assert_uint_eq(sockread_held(sp[0]), 8);
 	ck_assert_uint_eq(sockread_held(other[0]), 0);
+	ck_assert_uint_eq(sockread_pending(), 8);
 	/* Another fd, even the one being filled next, reads its own. */
 	sockread_fill(other[0]);
 	ck_assert_int_eq(recv(other[0], buf, sizeof(buf), 0), 5);
@@ -220,6 +221,7 @@ START_TEST(held_bytes_only_go_to_their_own_fd)
 	/* Thrown away: the fd reads the kernel again (nothing there). */
 	sockread_discard();
 	ck_assert_uint_eq(sockread_held(sp[0]), 0);
+	ck_assert_uint_eq(sockread_pending(), 0);
 	errno = 0;
 	ck_assert_int_eq(recv(sp[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
 	ck_assert_int_eq(errno, EAGAIN);
