@@ -273,10 +273,11 @@ static void
 forward_refuse(struct session *s, ssh_message m, const char *bind,
     unsigned port, const char *decision, const char *rule, const char *why)
 {
-	char	line[512];
+	char	line[512], safe[201];
 
-	snprintf(line, sizeof(line), "hopd: remote forward %.200s:%u "
-	    "refused: %s", bind, port, why);
+	log_printable(bind, safe, sizeof(safe));
+	snprintf(line, sizeof(line), "hopd: remote forward %s:%u refused: %s",
+	    safe, port, why);
 	ssh_send_debug(s->ssh, line, 1);
 	forward_audit(s, "forward_listen", bind, port, 0, decision, rule, why);
 	ssh_message_reply_default(m);

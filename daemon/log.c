@@ -167,3 +167,15 @@ log_route_libssh(void)
 	ssh_set_log_level(log_get_level() >= LOG_LEVEL_DEBUG ?
 	    SSH_LOG_PROTOCOL : SSH_LOG_WARNING);
 }
+
+void
+log_printable(const char *in, char *out, size_t len)
+{
+	size_t	i;
+
+	if (len == 0)
+		return;
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+	out[i] = '\0';
+}

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_QUIET = 0,
@@ -30,6 +31,12 @@ void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Startup only: print and exit(1). */
 void	fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Copies in to out (len bytes, terminated), printable ASCII only: anything
+ * else becomes '?'.  For strings a peer chose, before they are echoed.
+ */
+void	log_printable(const char *in, char *out, size_t len);
 
 /* Install libssh's logging callback into this thread (it is per thread). */
 void	log_route_libssh(void);

@@ -68,17 +68,6 @@ tunnel_close_tcp(struct tunnel *t)
 		uv_close((uv_handle_t *)&t->tcp, tunnel_on_handle_closed);
 }
 
-/* Printable ASCII only: the target may be anything a client sent. */
-static void
-tunnel_sanitize(const char *in, char *out, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
-		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-	out[i] = '\0';
-}
-
 static void
 tunnel_audit_open(struct tunnel *t, const char *decision, const char *result,
     const char *reason)
@@ -171,7 +160,7 @@ tunnel_refuse(struct tunnel *t, const char *decision, const char *reason)
 {
 	char	safe[sizeof(t->target)], line[512];
 
-	tunnel_sanitize(t->target, safe, sizeof(safe));
+	log_printable(t->target, safe, sizeof(safe));
 	snprintf(line, sizeof(line), "hopd: open %s refused: %s", safe,
 	    reason);
 	if (t->open_msg != NULL) {

@@ -761,6 +761,25 @@ START_TEST(end_twice_is_harmless)
 }
 END_TEST
 
+/* log_printable: what hopd echoes of a peer's strings (debug lines). */
+START_TEST(printable_replaces_controls_and_truncates)
+{
+	char	out[8];
+
+	log_printable("db1\r\n\x1b[2J", out, sizeof(out));
+	ck_assert_str_eq(out, "db1???[");
+	log_printable("a\x7f\xff", out, sizeof(out));
+	ck_assert_str_eq(out, "a??");
+	log_printable("", out, sizeof(out));
+	ck_assert_str_eq(out, "");
+	log_printable("abcdefghij", out, 1);
+	ck_assert_str_eq(out, "");
+	out[0] = 'x';
+	log_printable("abc", out, 0);		/* nothing written */
+	ck_assert_int_eq(out[0], 'x');
+}
+END_TEST
+
 static const struct {
 	uint64_t	 ms;
 	const char	*ts;
@@ -1031,6 +1050,7 @@ audit_suite(void)
 	    sizeof(human_escapes) / sizeof(human_escapes[0]));
 	tcase_add_test(tc, hostile_event_and_session_quoted_in_human_line);
 	tcase_add_test(tc, human_line_overflow_marked_once);
+	tcase_add_test(tc, printable_replaces_controls_and_truncates);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("time");
