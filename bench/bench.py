@@ -902,22 +902,22 @@ def main():
                             max(0.0, s - conn_cpu.get(b.name, 0)) / (n / 1e9)
                             for s, n in c]
                         R[b.name].setdefault("cpu_raw", {})[key] = c
+
+        def alternate(reps, what, scenario, key, tag):
+            """reps of scenario, hopd and sshd in turn, samples in R[key]."""
+            for rep in range(reps):
+                for b in both:
+                    log("%s: %s, rep %d" % (b.name, what, rep + 1))
+                    m, bad = scenario(env, b, 1)
+                    R[b.name].setdefault(key, []).extend(m)
+                    errors.extend("%s %s: %s" % (b.name, tag, e)
+                                  for e in bad)
         if want("agg"):
-            for rep in range(P["agg_reps"]):
-                for b in both:
-                    log("%s: 4 concurrent -W streams, rep %d" % (
-                        b.name, rep + 1))
-                    m, bad = sc_aggregate(env, b, 1)
-                    R[b.name].setdefault("aggregate4", []).extend(m)
-                    errors += ["%s aggregate: %s" % (b.name, e) for e in bad]
+            alternate(P["agg_reps"], "4 concurrent -W streams",
+                      sc_aggregate, "aggregate4", "aggregate")
         if want("wan"):
-            for rep in range(P["reps"]):
-                for b in both:
-                    log("%s: -W upload over a 50 ms round trip, rep %d" % (
-                        b.name, rep + 1))
-                    m, bad = sc_wan(env, b, 1)
-                    R[b.name].setdefault("wan", []).extend(m)
-                    errors += ["%s wan: %s" % (b.name, e) for e in bad]
+            alternate(P["reps"], "-W upload over a 50 ms round trip",
+                      sc_wan, "wan", "wan")
         if want("jump"):
             for b in both:
                 log("%s: ssh -J x%d" % (b.name, P["jump_reps"]))
