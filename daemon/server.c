@@ -22,6 +22,7 @@
 #include "log.h"
 #include "server.h"
 #include "session.h"
+#include "sockread.h"
 
 #define SERVER_ACCEPTS_PER_EVENT 64
 #define SERVER_LISTEN_BACKLOG	 511
@@ -443,6 +444,7 @@ server_worker_main(void *arg)
 
 	log_route_libssh();
 	uv_run(&w->loop, UV_RUN_DEFAULT);
+	sockread_release();
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * sockread: libssh's socket reads, 64 KiB at a time instead of 4 KiB.
+ * sockread: libssh's socket reads, 256 KiB at a time instead of 4 KiB.
  *
  * libssh 0.10 reads its socket MAX_BUF_SIZE (4096) bytes at a time, with a
  * poll() before every recv() (socket.c, ssh_socket_pollcallback; the size
@@ -10,12 +10,14 @@
  *
  * A session wraps its ssh_event_dopoll() rounds in sockread_fill(fd) and
  * sockread_fill(-1), fd being libssh's socket.  In between, a recv() on fd
- * from that thread reads 64 KiB into the thread's buffer and hands libssh
- * what it asked for; the next ones are served from the buffer, and poll()
- * says POLLIN while bytes are held, so libssh comes back for them.  The
+ * from that thread reads up to 256 KiB (what sshd reads at once) into the
+ * thread's buffer and hands libssh what it asked for; the next ones are
+ * served from the buffer, and poll() says POLLIN while bytes are held, so
+ * libssh comes back for them.  The
  * session takes them all before it returns to libuv (no epoll event would
  * tell of them): the buffer is empty whenever a thread is not inside a
- * session's rounds, so one buffer per thread is enough, and an idle session
+ * session's rounds, so one buffer per thread is enough (allocated by its
+ * first fill: only the workers' threads have one), and an idle session
  * costs nothing here.
  *
  * Held bytes are tagged with their fd and only ever handed to a recv() of
@@ -27,6 +29,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,12 +43,24 @@ static __thread int		sockread_fill_fd = -1;
 static __thread int		sockread_held_fd = -1;	/* whose bytes */
 static __thread uint32_t	sockread_off;
 static __thread uint32_t	sockread_len;
-static __thread char		sockread_buf[SOCKREAD_BYTES];
+static __thread char		*sockread_buf;	/* SOCKREAD_BYTES, lazily */
 
 void
 sockread_fill(int fd)
 {
+	if (fd >= 0 && sockread_buf == NULL &&
+	    (sockread_buf = malloc(SOCKREAD_BYTES)) == NULL)
+		fd = -1;		/* plain reads, then */
 	sockread_fill_fd = fd;
+}
+
+void
+sockread_release(void)
+{
+	sockread_discard();
+	sockread_fill_fd = -1;
+	free(sockread_buf);
+	sockread_buf = NULL;
 }
 
 unsigned

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,8 +41,7 @@ teardown(void)
 	if (sp[1] != -1)
 		close(sp[1]);
 	sp[0] = sp[1] = -1;
-	sockread_fill(-1);
-	sockread_discard();
+	sockread_release();
 }
 
 static void
@@ -84,22 +84,46 @@ START_TEST(reads_as_usual_when_not_filling)
 }
 END_TEST
 
-/* A writer thread would need a pump; sizes stay under the pair's buffer. */
+struct writer {
+	pthread_t	 thread;
+	int		 fd;
+	const char	*p;
+	size_t		 len;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer	*w = arg;
+	ssize_t		 n;
+
+	while (w->len > 0 && (n = send(w->fd, w->p, w->len, 0)) > 0) {
+		w->p += n;
+		w->len -= n;
+	}
+	return NULL;
+}
+
+/* More than two read-aheads, written by another thread as we read. */
 START_TEST(byte_exact_through_read_ahead_any_step)
 {
 	static const size_t	steps[] = { 1, 7, 4096, 5000, 65535 };
-	static char		out[2 * SOCKREAD_BYTES];
+	static char		out[2 * SOCKREAD_BYTES + 999];
+	struct writer		w;
 	size_t			i, len = sizeof(out);
-	int			sz = 4 * SOCKREAD_BYTES;
 
-	setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	setsockopt(sp[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		send_all(sp[1], pattern + i, len);
+		w.fd = sp[1];
+		w.p = pattern + i;
+		w.len = len;
+		ck_assert_int_eq(pthread_create(&w.thread, NULL, writer_main,
+		    &w), 0);
 		memset(out, 0, len);
 		sockread_fill(sp[0]);
 		recv_exact(sp[0], out, len, steps[i]);
 		sockread_fill(-1);
+		ck_assert_int_eq(pthread_join(w.thread, NULL), 0);
+		ck_assert_uint_eq(w.len, 0);
 		ck_assert_msg(memcmp(out, pattern + i, len) == 0,
 		    "bytes differ with step %zu", steps[i]);
 		ck_assert_uint_eq(sockread_held(sp[0]), 0);
