@@ -554,6 +554,7 @@ server_stop(void)
 		ssh_bind_free(w->bind);
 		config_unref(w->cfg);
 		free(w->scratch);
+		free(w->gather);
 	}
 	free(server.workers);
 	free(server.inboxes);

@@ -29,6 +29,8 @@ struct worker {
 	TAILQ_HEAD(, session)	 sessions;
 	unsigned		 nsessions;	/* atomic reads from acceptor */
 	char			*scratch;	/* TUNNEL_WINDOW_BYTES, lazily */
+	char			*gather;	/* TUNNEL_GATHER_ARENA_BYTES */
+	size_t			 gather_used;
 	bool			 stopping;
 };
 

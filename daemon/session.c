@@ -178,7 +178,10 @@ session_on_poll(uv_poll_t *poll, int status, int events)
 		 * no epoll event will tell of it: more rounds while each
 		 * one takes some.  Bytes libssh will not take (it stops
 		 * reading only when it is out of memory) go with the session.
+		 * Tunnels gather what comes for them meanwhile, and write it
+		 * to their targets after (tunnel_on_channel_data).
 		 */
+		s->gathering = true;
 		sockread_fill(ssh_get_fd(s->ssh));
 		for (i = 0; i < SESSION_DOPOLL_ROUNDS; i++)
 			if (ssh_event_dopoll(s->event, 0) != SSH_OK)
@@ -192,6 +195,8 @@ session_on_poll(uv_poll_t *poll, int status, int events)
 			sockread_discard();
 			session_kill(s, "libssh stopped reading its socket");
 		}
+		s->gathering = false;
+		tunnel_flush_gathered(s);	/* also if s is ending */
 	}
 	session_step(s);
 	session_quickack(s);

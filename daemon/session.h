@@ -68,6 +68,7 @@ struct session {
 	uint64_t		 start_ms;
 	unsigned		 handles;	/* uv handles not yet closed */
 	bool			 in_step;
+	bool			 gathering;	/* reading: tunnels write after */
 	bool			 step_again;
 };
 

@@ -225,29 +225,45 @@ tunnel_on_tcp_written(uv_write_t *req, int status)
 	session_step(t->s);
 }
 
-/* Queues len bytes to the TCP side, in order after what is queued. */
+/*
+ * Queues the bytes of bufs to the TCP side, in order after what is queued:
+ * what the socket does not take at once is copied into one write request.
+ */
 static int
-tunnel_write_tcp(struct tunnel *t, const char *data, size_t len)
+tunnel_write_tcpv(struct tunnel *t, const uv_buf_t *bufs, unsigned nbufs)
 {
 	struct tunnel_write	*w;
 	uv_buf_t		 buf;
-	int			 n = 0;
+	size_t			 len = 0, skip = 0, off = 0, k;
+	unsigned		 i;
+	int			 n;
 
+	for (i = 0; i < nbufs; i++)
+		len += bufs[i].len;
 	if (t->tcp_queued == 0) {
-		buf = uv_buf_init((char *)data, len);
-		n = uv_try_write((uv_stream_t *)&t->tcp, &buf, 1);
+		n = uv_try_write((uv_stream_t *)&t->tcp, bufs, nbufs);
 		if (n == UV_EAGAIN)
 			n = 0;
 		else if (n < 0)
 			goto fail;
 		if ((size_t)n == len)
 			return 0;
+		skip = n;
 	}
-	if ((w = malloc(sizeof(*w) + len - n)) == NULL)
+	if ((w = malloc(sizeof(*w) + len - skip)) == NULL)
 		goto fail;
 	w->t = t;
-	w->len = len - n;
-	memcpy(w->data, data + n, len - n);
+	w->len = len - skip;
+	for (i = 0; i < nbufs; i++) {
+		if (skip >= bufs[i].len) {
+			skip -= bufs[i].len;
+			continue;
+		}
+		k = bufs[i].len - skip;
+		memcpy(w->data + off, bufs[i].base + skip, k);
+		off += k;
+		skip = 0;
+	}
 	buf = uv_buf_init(w->data, w->len);
 	if (uv_write(&w->req, (uv_stream_t *)&t->tcp, &buf, 1,
 	    tunnel_on_tcp_written) < 0) {
@@ -261,10 +277,86 @@ fail:
 	return -1;
 }
 
+static int
+tunnel_write_tcp(struct tunnel *t, const char *data, size_t len)
+{
+	uv_buf_t	buf = uv_buf_init((char *)data, len);
+
+	return tunnel_write_tcpv(t, &buf, 1);
+}
+
+/* Writes what the tunnel gathered (tunnel_gather) to its target. */
+static void
+tunnel_flush(struct tunnel *t)
+{
+	size_t	n = t->gathered;
+
+	if (n == 0)
+		return;
+	if (!t->tcp_failed &&
+	    tunnel_write_tcpv(t, t->gather, t->ngather) == 0) {
+		t->bytes_in += n;
+		t->s->bytes_in += n;
+	}
+	t->ngather = 0;
+	t->gathered = 0;
+}
+
+void
+tunnel_flush_gathered(struct session *s)
+{
+	struct tunnel	*t;
+
+	TAILQ_FOREACH(t, &s->tunnels, entry)
+		tunnel_flush(t);
+	s->worker->gather_used = 0;
+}
+
+/*
+ * Copies data for t into its worker's gather buffer, where it waits for
+ * tunnel_flush_gathered(): at the end of the session's reads, or sooner
+ * when the buffer, t's share of it or t's list of pieces is full.
+ */
+static int
+tunnel_gather(struct tunnel *t, const char *data, size_t len)
+{
+	struct worker	*w = t->s->worker;
+	uv_buf_t	*last;
+	char		*at;
+
+	if (len == 0)
+		return 0;
+	if (w->gather == NULL &&
+	    (w->gather = malloc(TUNNEL_GATHER_ARENA_BYTES)) == NULL)
+		return -1;
+	at = w->gather + w->gather_used;
+	last = t->ngather > 0 ? &t->gather[t->ngather - 1] : NULL;
+	if (w->gather_used + len > TUNNEL_GATHER_ARENA_BYTES ||
+	    (t->ngather == TUNNEL_GATHER_PIECES &&
+	    last->base + last->len != at)) {
+		tunnel_flush_gathered(t->s);
+		at = w->gather;
+		last = NULL;
+	}
+	memcpy(at, data, len);
+	w->gather_used += len;
+	if (last != NULL && last->base + last->len == at)
+		last->len += len;
+	else
+		t->gather[t->ngather++] = uv_buf_init(at, len);
+	t->gathered += len;
+	if (t->gathered >= TUNNEL_GATHER_BYTES)
+		tunnel_flush_gathered(t->s);
+	return 0;
+}
+
 /*
  * SSH -> TCP.  libssh offers everything it buffered for the channel; we
  * take what fits under the high-water mark, and the rest stays in libssh,
  * which then stops growing the window: the client must stop sending.
+ * While the session reads its socket (s->gathering), what we take is
+ * gathered and written once the reads are over, as sshd does, rather than
+ * in one write (and one wake-up of the target's reader) per packet.
  */
 static int
 tunnel_on_channel_data(ssh_session ss, ssh_channel ch, void *data,
@@ -287,13 +379,18 @@ tunnel_on_channel_data(ssh_session ss, ssh_channel ch, void *data,
 		t->ssh_kept = 0;
 		return len;		/* nobody to deliver to: drop */
 	}
-	if (t->tcp_queued >= TUNNEL_TCP_HIGH_WATER_BYTES) {
+	if (t->tcp_queued + t->gathered >= TUNNEL_TCP_HIGH_WATER_BYTES) {
 		t->ssh_kept = len;
 		return 0;
 	}
-	n = TUNNEL_TCP_HIGH_WATER_BYTES - t->tcp_queued;
+	n = TUNNEL_TCP_HIGH_WATER_BYTES - t->tcp_queued - t->gathered;
 	if (n > len)
 		n = len;
+	if (t->s->gathering && tunnel_gather(t, data, n) == 0) {
+		t->ssh_kept = len - n;
+		return n;
+	}
+	tunnel_flush(t);
 	if (tunnel_write_tcp(t, data, n) == -1) {
 		t->ssh_kept = 0;
 		return len;
@@ -775,6 +872,8 @@ tunnel_shutdown_tcp(struct tunnel *t)
 static void
 tunnel_pump(struct tunnel *t)
 {
+	tunnel_flush(t);		/* before anything else goes to TCP */
+
 	/* TCP -> SSH: retry what the window refused, then read again. */
 	tunnel_write_channel(t);
 	if (t->close_requested)

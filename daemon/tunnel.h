@@ -24,6 +24,10 @@ struct session;
 #define TUNNEL_READ_BYTES	(64 * 1024)	/* one TCP read */
 #define TUNNEL_TCP_HIGH_WATER_BYTES (256 * 1024) /* queued to TCP: stop */
 #define TUNNEL_TCP_LOW_WATER_BYTES  (64 * 1024)	 /* ...and resume */
+/* Gathering packets for one write to TCP (tunnel_on_channel_data). */
+#define TUNNEL_GATHER_BYTES	(256 * 1024)	/* per tunnel: write now */
+#define TUNNEL_GATHER_PIECES	8		/* ...as many pieces */
+#define TUNNEL_GATHER_ARENA_BYTES (1024 * 1024)	/* per worker */
 /*
  * The window hopd grants a client per channel.  libssh's own top-ups stop
  * at 1,280,000 (and only once window + buffered < 640,000), which capped
@@ -97,6 +101,9 @@ struct tunnel {
 	/* SSH -> TCP */
 	size_t			 tcp_queued;	/* bytes in uv_write requests */
 	size_t			 ssh_kept;	/* bytes libssh holds for us */
+	uv_buf_t		 gather[TUNNEL_GATHER_PIECES]; /* to write */
+	unsigned		 ngather;
+	size_t			 gathered;	/* their bytes */
 	uint64_t		 window_mark;	/* bytes_in at the last raise */
 	bool			 window_raised;
 	bool			 ssh_eof;	/* peer sent EOF */
@@ -120,6 +127,8 @@ struct tunnel {
 	uint64_t		 start_ms;
 };
 
+/* Writes what s's tunnels gathered while it read its socket. */
+void	tunnel_flush_gathered(struct session *s);
 /* A direct-tcpip open message: answers it later; s owns the tunnel. */
 void	tunnel_open_direct(struct session *s, ssh_message msg);
 /*

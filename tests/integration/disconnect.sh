@@ -3,6 +3,7 @@
 # hopd closes the target connection within seconds, audits the tunnel's
 # end, and holds no more file descriptors than before.  The other way
 # round, a target that resets the connection mid-transfer ends the client.
+# A client that hangs up right behind its data still has it delivered.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -93,6 +94,20 @@ assert_eq aborted "$(report_get "$T/reset.d/conn-1" end)" \
     "how the resetting target ended"
 audit_wait "the reset tunnel's channel_close" event=channel_close \
     "target=127.0.0.1:$RST"
+wait_fds
+
+step "client_gone_right_after_its_data_still_delivers_it"
+# Data, then the TCP FIN, likely read in one go: the bytes hopd took from
+# libssh must reach the target although the session ends at once.
+OUT=$(timeout 60 "$PY" "$TOOLS/hostile.py" 127.0.0.1 "$HOPD_PORT" alice \
+    "$T/id_alice" 127.0.0.1 "$SINK" send-and-vanish) ||
+    fail "send-and-vanish client: $OUT"
+read -r _ N _ SHA <<< "$OUT"
+wait_for 10 "the sink to see the second connection end" reports_at_least sink 2
+assert_eq "$N" "$(report_get "$T/sink.d/conn-2" bytes_in)" \
+    "bytes that reached the sink from a client gone at once"
+assert_eq "$SHA" "$(report_get "$T/sink.d/conn-2" sha_in)" \
+    "sha256 of what reached the sink from a client gone at once"
 wait_fds
 
 step "hopd_still_serves"

@@ -11,10 +11,17 @@ MODE flood-opens: asks for 500 direct-tcpip channels one after another,
 holding every one it gets; prints how many were accepted and refused.
 MODE auth-flood: never authenticates, asks for "none" 200 times; prints how
 many requests hopd answered before it ended the connection.
+MODE send-and-vanish: opens a direct-tcpip channel to TARGET, sends 200,000
+bytes of CHANNEL_DATA (inside the window, under hopd's high-water mark) and
+shuts its socket down at once: no EOF, no CLOSE, no DISCONNECT, a FIN right
+behind the data.  Prints "sent N sha256 HEX" once hopd has hung up; what
+was sent must still reach the target.
 Bounded: every wait has a timeout.
 """
 
+import hashlib
 import logging
+import socket
 import sys
 import time
 
@@ -93,6 +100,18 @@ def auth_flood(host, port, user, n=200):
     return 0
 
 
+def send_and_vanish(t, target, n=200000):
+    ch = t.open_channel("direct-tcpip", target, ("127.0.0.1", 1), timeout=10)
+    data = bytes((i * 131 + i // 7) & 0xFF for i in range(n))
+    ch.sendall(data)
+    t.sock.shutdown(socket.SHUT_WR)     # a FIN right behind the data
+    deadline = time.monotonic() + 10
+    while t.is_active() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print("sent %d sha256 %s" % (n, hashlib.sha256(data).hexdigest()))
+    return 0
+
+
 def main(argv):
     logging.getLogger("paramiko").setLevel(logging.CRITICAL + 1)
     host, port, user, key, thost, tport, mode = argv[1:8]
@@ -105,6 +124,8 @@ def main(argv):
             return past_window(t, target)
         if mode == "flood-opens":
             return flood_opens(t, target)
+        if mode == "send-and-vanish":
+            return send_and_vanish(t, target)
         raise SystemExit("unknown mode " + mode)
     finally:
         t.close()
