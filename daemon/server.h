@@ -28,7 +28,7 @@ struct worker {
 	struct config		*cfg;		/* this loop's current snapshot */
 	TAILQ_HEAD(, session)	 sessions;
 	unsigned		 nsessions;	/* atomic reads from acceptor */
-	char			*scratch;	/* TUNNEL_WINDOW_BYTES, lazily */
+	char			*scratch;	/* TUNNEL_WINDOW_FAR_BYTES */
 	char			*gather;	/* TUNNEL_GATHER_ARENA_BYTES */
 	size_t			 gather_used;
 	bool			 stopping;

@@ -363,6 +363,7 @@ tunnel_on_channel_data(ssh_session ss, ssh_channel ch, void *data,
     uint32_t len, int is_stderr, void *arg)
 {
 	struct tunnel	*t = arg;
+	uint64_t	 wait_us;
 	size_t		 n;
 
 	if (len > TUNNEL_CHANNEL_BUFFER_MAX_BYTES) {
@@ -373,6 +374,15 @@ tunnel_on_channel_data(ssh_session ss, ssh_channel ch, void *data,
 		/* Data in the same burst as the open confirmation: keep it. */
 		t->ssh_kept = len;
 		return 0;
+	}
+	if (!t->got_data && t->state == TUNNEL_OPEN) {
+		t->got_data = true;
+		wait_us = uv_hrtime() / 1000 - t->open_us;
+		if (wait_us >= TUNNEL_FAR_US)
+			t->window = TUNNEL_WINDOW_FAR_BYTES;
+		log_debug("session %s channel %u: first data %llu us after "
+		    "the open: window %u", t->s->id, t->id,
+		    (unsigned long long)wait_us, t->window);
 	}
 	if (is_stderr || t->state != TUNNEL_OPEN || t->tcp_failed ||
 	    t->tcp_shutdown || t->close_requested) {
@@ -432,7 +442,7 @@ tunnel_pull_kept(struct tunnel *t)
 }
 
 /*
- * Grants the client TUNNEL_WINDOW_BYTES again.  The only public way in
+ * Grants the client t->window again.  The only public way in
  * libssh 0.10: a read asking for more than buffered + window grows the
  * window to the difference (channels.c, ssh_channel_read_timeout).  Called
  * with nothing kept back, so the read returns at most what one poll of the
@@ -445,12 +455,11 @@ tunnel_raise_window(struct tunnel *t)
 	int		 n;
 
 	if (w->scratch == NULL &&
-	    (w->scratch = malloc(TUNNEL_WINDOW_BYTES)) == NULL)
+	    (w->scratch = malloc(TUNNEL_WINDOW_FAR_BYTES)) == NULL)
 		return;
 	t->window_mark = t->bytes_in;
 	t->window_raised = true;
-	n = ssh_channel_read_timeout(t->ch, w->scratch, TUNNEL_WINDOW_BYTES, 0,
-	    0);
+	n = ssh_channel_read_timeout(t->ch, w->scratch, t->window, 0, 0);
 	if (n > 0 && tunnel_write_tcp(t, w->scratch, n) == 0) {
 		t->bytes_in += n;
 		t->s->bytes_in += n;
@@ -525,6 +534,8 @@ tunnel_start_pump(struct tunnel *t)
 {
 	t->state = TUNNEL_OPEN;
 	t->was_open = true;
+	t->window = TUNNEL_WINDOW_BYTES;
+	t->open_us = uv_hrtime() / 1000;
 	uv_tcp_nodelay(&t->tcp, 1);
 	server_tunnel_count(1);
 }
