@@ -13,12 +13,11 @@
  * from that thread reads up to 256 KiB (what sshd reads at once) into the
  * thread's buffer and hands libssh what it asked for; the next ones are
  * served from the buffer, and poll() says POLLIN while bytes are held, so
- * libssh comes back for them.  The
- * session takes them all before it returns to libuv (no epoll event would
- * tell of them): the buffer is empty whenever a thread is not inside a
- * session's rounds, so one buffer per thread is enough (allocated by its
- * first fill: only the workers' threads have one), and an idle session
- * costs nothing here.
+ * libssh comes back for them.  The session takes them all before it
+ * returns to libuv (no epoll event would tell of them): the buffer is empty
+ * whenever a thread is not inside a session's rounds, so one buffer per
+ * thread is enough (allocated by its first fill: only the workers' threads
+ * have one), and an idle session costs nothing here.
  *
  * Held bytes are tagged with their fd and only ever handed to a recv() of
  * that fd in that thread; close() of the fd drops them first, so a reused
