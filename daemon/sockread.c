@@ -144,7 +144,7 @@ sockread_sys_poll(struct pollfd *fds, nfds_t nfds, int timeout)
  * other fds are only looked at, and the one holding bytes is readable, and
  * only that (libssh asks for POLLIN|POLLOUT of its one socket once per 4
  * KiB; it hears of POLLOUT, errors and hang-ups once the bytes are taken,
- * at most 64 KiB later).
+ * at most SOCKREAD_BYTES later).
  */
 int
 poll(struct pollfd *fds, nfds_t nfds, int timeout)
