@@ -2,7 +2,9 @@
 # Hostile clients: data past the granted window ends the session (libssh
 # would buffer it without limit); a flood of channel opens meets
 # max_channels_per_session; a flood of auth requests ends the connection;
-# hopd stays up and another client's tunnel keeps flowing byte-exact.
+# tiny pieces on six channels in turn each arrive whole and in order; hopd
+# stays up and another client's tunnel keeps flowing byte-exact.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 start_server ECHO echo echo
@@ -47,6 +49,22 @@ assert_le 24 "$ANSWERED" "auth requests answered in one connection"
 assert_ne 0 "$ANSWERED" "auth requests answered in one connection"
 audit_wait "the session's end" event=session_end \
     "reason=too many authentication requests"
+
+step "tiny_pieces_on_six_channels_in_turn_arrive_intact"
+# hopd is paused while the client sends, so that its reads find pieces of
+# six channels in turn, megabytes of them: what it gathers for each channel
+# (more pieces than a tunnel keeps, more bytes than the gather buffer
+# holds) must reach that channel's target, whole and in order.
+coproc IL { exec timeout 120 "${HOSTILE[@]}" 127.0.0.1 "$ECHO" interleave; }
+BG_PIDS+=("$IL_PID")
+read -r -t 60 LINE <&"${IL[0]}" || LINE=
+assert_eq open "$LINE" "the interleaving client's channels"
+kill -STOP "$HOPD_PID"
+echo go >&"${IL[1]}" || true
+sleep 1
+kill -CONT "$HOPD_PID"
+read -r -t 110 OUT <&"${IL[0]}" || OUT=
+assert_eq "intact 6 of 6" "$OUT" "echoes of six interleaved channels"
 
 step "others_keep_flowing"
 hopd_alive

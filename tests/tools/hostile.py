@@ -16,11 +16,19 @@ bytes of CHANNEL_DATA (inside the window, under hopd's high-water mark) and
 shuts its socket down at once: no EOF, no CLOSE, no DISCONNECT, a FIN right
 behind the data.  Prints "sent N sha256 HEX" once hopd has hung up; what
 was sent must still reach the target.
+MODE interleave: opens 6 direct-tcpip channels to TARGET (an echo server),
+prints "open" and waits for a line on stdin (the caller may pause hopd
+meanwhile, so that what follows piles up in its socket); then sends 400,000
+bytes on each channel in small pieces of 1 to 3,000 bytes, taking turns
+between the channels, then EOF on each, and reads every echo back.  Prints
+"intact K of 6": the channels whose echo was byte for byte what was sent.
 Bounded: every wait has a timeout.
 """
 
 import hashlib
 import logging
+import random
+import select
 import socket
 import sys
 import time
@@ -112,6 +120,40 @@ def send_and_vanish(t, target, n=200000):
     return 0
 
 
+def interleave(t, target, nch=6, total=400000):
+    rng = random.Random(6)
+    chans = [t.open_channel("direct-tcpip", target, ("127.0.0.1", 1),
+                            timeout=10) for _ in range(nch)]
+    sent = [bytearray() for _ in range(nch)]
+    print("open", flush=True)
+    if not select.select([sys.stdin], [], [], 30)[0]:
+        return 1
+    sys.stdin.readline()
+    while any(len(b) < total for b in sent):
+        for i, ch in enumerate(chans):
+            k = min(rng.randint(1, 3000), total - len(sent[i]))
+            if k > 0:
+                piece = rng.randbytes(k)
+                ch.sendall(piece)
+                sent[i] += piece
+    intact = 0
+    for i, ch in enumerate(chans):
+        ch.shutdown_write()
+        ch.settimeout(30)
+        got = bytearray()
+        try:
+            while len(got) <= total:
+                b = ch.recv(65536)
+                if not b:
+                    break
+                got += b
+        except (OSError, EOFError, paramiko.SSHException):
+            pass
+        intact += got == sent[i]
+    print("intact %d of %d" % (intact, nch))
+    return 0
+
+
 def main(argv):
     logging.getLogger("paramiko").setLevel(logging.CRITICAL + 1)
     host, port, user, key, thost, tport, mode = argv[1:8]
@@ -126,6 +168,8 @@ def main(argv):
             return flood_opens(t, target)
         if mode == "send-and-vanish":
             return send_and_vanish(t, target)
+        if mode == "interleave":
+            return interleave(t, target)
         raise SystemExit("unknown mode " + mode)
     finally:
         t.close()
