@@ -573,7 +573,12 @@ struct special_range {
 	enum addr_special	kind;
 };
 
-/* First match wins: broadcast before the reserved 240/4 around it. */
+/*
+ * First match wins: broadcast before the reserved 240/4 around it.  The
+ * cloud metadata addresses are those the providers publish outside
+ * 169.254/16 (which is link-local already): one address each, so only a
+ * rule naming that very address unlocks it.  hopd.ini(5) lists them all.
+ */
 static const struct special_range	special_v4[] = {
 	{ { 127 }, 8, ADDR_LOOPBACK },
 	{ { 0 }, 8, ADDR_UNSPECIFIED },
@@ -581,6 +586,10 @@ static const struct special_range	special_v4[] = {
 	{ { 224 }, 4, ADDR_MULTICAST },
 	{ { 255, 255, 255, 255 }, 32, ADDR_BROADCAST },
 	{ { 240 }, 4, ADDR_RESERVED },
+	/* Alibaba Cloud metadata service. */
+	{ { 100, 100, 100, 200 }, 32, ADDR_METADATA },
+	/* Azure WireServer, the host's agent and DNS endpoint. */
+	{ { 168, 63, 129, 16 }, 32, ADDR_METADATA },
 };
 
 static const struct special_range	special_v6[] = {
@@ -588,6 +597,13 @@ static const struct special_range	special_v6[] = {
 	{ { [15] = 1 }, 128, ADDR_LOOPBACK },
 	{ { 0xfe, 0x80 }, 10, ADDR_LINK_LOCAL },
 	{ { 0xff }, 8, ADDR_MULTICAST },
+	/* AWS over IPv6: IMDS, the Route 53 resolver, time sync. */
+	{ { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 }, 128,
+	    ADDR_METADATA },
+	{ { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x53 }, 128,
+	    ADDR_METADATA },
+	{ { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x01, [15] = 0x23 }, 128,
+	    ADDR_METADATA },
 };
 
 static const struct special_range *
@@ -676,6 +692,8 @@ addr_special_name(enum addr_special s)
 		return "broadcast";
 	case ADDR_RESERVED:
 		return "reserved";
+	case ADDR_METADATA:
+		return "cloud metadata";
 	}
 	return "unknown";
 }

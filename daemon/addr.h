@@ -53,7 +53,10 @@ enum addr_special {
 	ADDR_LINK_LOCAL,	/* 169.254/16 (incl. 169.254.169.254), fe80::/10 */
 	ADDR_MULTICAST,		/* 224/4, ff00::/8 */
 	ADDR_BROADCAST,		/* 255.255.255.255 */
-	ADDR_RESERVED		/* 240/4 (but broadcast) */
+	ADDR_RESERVED,		/* 240/4 (but broadcast) */
+	ADDR_METADATA		/* cloud metadata outside 169.254/16:
+				 * 100.100.100.200, 168.63.129.16,
+				 * fd00:ec2::254, ::253, ::123 */
 };
 
 /*

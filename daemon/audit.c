@@ -73,48 +73,12 @@ abuf_hex(struct abuf *b, const char *prefix, unsigned char c)
 	abuf_put(b, x, 2);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0 if s[0] does not start one.
- * s is NUL-terminated, so a truncated sequence stops at the NUL.
- */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /* One unit: a well-formed UTF-8 sequence or one byte that is not. */
 static size_t
 unit_len(const unsigned char *s)
 {
-	size_t	n = utf8_len(s);
+	uint32_t	cp;
+	size_t		n = log_utf8_decode((const char *)s, &cp);
 
 	return n == 0 ? 1 : n;
 }
@@ -171,12 +135,29 @@ escape_byte(struct abuf *b, unsigned char c, const char *hex_prefix)
 	}
 }
 
-/* A JSON string: s escaped, cut at AUDIT_VALUE_MAX; NULL is null. */
+/*
+ * A code point as \uXXXX (lowercase, as the \u00XX of bytes); those
+ * log_hidden_cp() names are all in the BMP.
+ */
+static void
+json_escape_cp(struct abuf *b, uint32_t cp)
+{
+	abuf_hex(b, "\\u", (unsigned char)(cp >> 8));
+	abuf_hex(b, "", (unsigned char)(cp & 0xff));
+}
+
+/*
+ * A JSON string: s escaped, cut at AUDIT_VALUE_MAX; NULL is null.  Valid
+ * UTF-8 stays as it is, but for the code points that hide or reorder text
+ * (log_hidden_cp()): a reader that prints a decoded value still gets them
+ * back, one that prints the line does not.
+ */
 static void
 json_string(struct abuf *b, const char *s)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 i, n, k;
+	uint32_t		 cp;
 	int			 cut;
 
 	if (s == NULL) {
@@ -186,7 +167,11 @@ json_string(struct abuf *b, const char *s)
 	n = value_span(s, AUDIT_VALUE_MAX, &cut);
 	abuf_putc(b, '"');
 	for (i = 0; i < n; i += k) {
-		k = utf8_len(u + i);
+		k = log_utf8_decode(s + i, &cp);
+		if (k > 1 && log_hidden_cp(cp)) {
+			json_escape_cp(b, cp);
+			continue;
+		}
 		if (k > 1) {
 			abuf_put(b, s + i, k);
 			continue;
@@ -493,6 +478,10 @@ audit_swap(int fd, char *path)
 		free(oldpath);
 }
 
+/*
+ * The new file is open before the old one is closed: a failure changes
+ * nothing (a reload naming another audit_log relies on it).
+ */
 int
 audit_open(const char *path)
 {

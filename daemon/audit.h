@@ -24,10 +24,14 @@ struct audit_rec {
 
 /*
  * Pure formatting.  begin writes {"ts":...,"event":...,"session":...;
- * every value is escaped (JSON: quotes, backslash, controls as \uXXXX,
- * invalid UTF-8 bytes as \u00XX of the byte; human line: C-style escapes,
- * non-printables as \xNN), so no input can forge a record or a log line.
- * A NULL string is written as JSON null.
+ * every value is escaped, so no input can forge a record or a log line, or
+ * change how a terminal shows one.  JSON: quotes, backslash, controls and
+ * DEL as \uXXXX, each byte of invalid UTF-8 as \u00XX of the byte, the
+ * code points log_hidden_cp() names (C1 controls, U+2028, U+2029, bidi
+ * controls) as \uXXXX of the code point; other valid UTF-8 as it is.
+ * Human line: C-style escapes, and every other byte that is not printable
+ * ASCII as \xNN (valid UTF-8 included: the line is ASCII).  A NULL string
+ * is written as JSON null.
  */
 void	audit_rec_begin(struct audit_rec *r, uint64_t unix_ms,
 	    const char *event, const char *session);
@@ -40,7 +44,8 @@ void	audit_rec_end(struct audit_rec *r);
 void	audit_format_ts(uint64_t unix_ms, char *buf, size_t len);
 
 /* Writing.  Thread-safe; one write(2) per record on an O_APPEND file. */
-int	audit_open(const char *path);	/* NULL or "none": records off */
+/* Switches to path (NULL, "none": records off); -1: the old file stays. */
+int	audit_open(const char *path);
 int	audit_reopen(void);		/* SIGUSR1, logrotate */
 void	audit_close(void);
 /* Writes the record to the audit file and its human line to the log. */

@@ -17,10 +17,10 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "policy.h"
 
 #define AUTH_FILE_MAX_BYTES	(1024 * 1024)
 #define AUTH_PW_BUF_MAX		(64 * 1024)
-#define AUTH_USER_MAX		256
 #define AUTH_OPTION_LOG_MAX	64	/* bytes of an option name logged */
 
 /* The key formats hopd accepts (RSA signs with rsa-sha2-*, see server.c). */
@@ -37,9 +37,10 @@ static const struct {
 
 /*
  * Options that only take away what hopd never offers (a pty, agent and X11
- * forwarding, ~/.ssh/rc), so accepting them changes nothing.  restrict also
- * forbids port forwarding: it is honoured only with port-forwarding after
- * it (see auth_parse_options).  Every other option is unsupported.
+ * forwarding, ~/.ssh/rc), so accepting them changes nothing.  restrict and
+ * no-port-forwarding also forbid port forwarding, all hopd does, and
+ * port-forwarding gives it back: sshd applies them in order, the last one
+ * wins (see auth_parse_options).  Every other option is unsupported.
  */
 static const char *const auth_harmless_options[] = {
 	"no-pty", "no-agent-forwarding", "no-x11-forwarding", "no-user-rc",
@@ -101,14 +102,15 @@ auth_starts_with_options(const char *p)
 /*
  * Parses the options at *pp (sshd(8): name or name="value", comma-separated,
  * \" inside quotes) up to the whitespace after them; notes the first
- * unsupported one in out.  0 or -1 (malformed).
+ * unsupported one in out, or else the option that leaves port forwarding
+ * forbidden.  0 or -1 (malformed).
  */
 static int
 auth_parse_options(const char **pp, struct auth_line *out)
 {
-	const char	*p = *pp, *name;
-	size_t		 len;
-	int		 restrict_seen = 0, forwarding_seen = 0, has_value;
+	const char	*p = *pp, *name, *forbidden_by = NULL;
+	size_t		 len, forbidden_len = 0;
+	int		 has_value;
 
 	for (;;) {
 		name = p;
@@ -129,12 +131,15 @@ auth_parse_options(const char **pp, struct auth_line *out)
 			}
 			p++;
 		}
-		if (!has_value && len == 8 && strncasecmp(name, "restrict",
-		    len) == 0)
-			restrict_seen = 1;
-		else if (!has_value && len == 15 && strncasecmp(name,
+		/* In order, as sshd: the last of these three wins. */
+		if (!has_value && ((len == 8 && strncasecmp(name, "restrict",
+		    len) == 0) || (len == 18 && strncasecmp(name,
+		    "no-port-forwarding", len) == 0))) {
+			forbidden_by = name;
+			forbidden_len = len;
+		} else if (!has_value && len == 15 && strncasecmp(name,
 		    "port-forwarding", len) == 0)
-			forwarding_seen = restrict_seen;
+			forbidden_by = NULL;
 		else if ((has_value || !auth_name_in(name, len,
 		    auth_harmless_options, nitems(auth_harmless_options))) &&
 		    out->unsupported == NULL) {
@@ -149,10 +154,10 @@ auth_parse_options(const char **pp, struct auth_line *out)
 			return -1;	/* no key after the options */
 		break;
 	}
-	/* port-forwarding before restrict is undone by it. */
-	if (restrict_seen && !forwarding_seen && out->unsupported == NULL) {
-		out->unsupported = "restrict";
-		out->unsupported_len = 8;
+	if (forbidden_by != NULL && out->unsupported == NULL) {
+		out->unsupported = forbidden_by;
+		out->unsupported_len = forbidden_len;
+		out->forbids_forwarding = true;
 	}
 	*pp = p;
 	return 0;
@@ -197,26 +202,6 @@ auth_key_type(const char *name, size_t len)
 		    memcmp(name, auth_key_types[i].name, len) == 0)
 			return auth_key_types[i].type;
 	return SSH_KEYTYPE_UNKNOWN;
-}
-
-/*
- * A user name that can go into a path: no '/', not "." or "..", only
- * printable ASCII.  The name comes from the client.
- */
-static int
-auth_user_ok(const char *user)
-{
-	const unsigned char	*u = (const unsigned char *)user;
-	size_t			 i;
-
-	if (user[0] == '\0' || strcmp(user, ".") == 0 ||
-	    strcmp(user, "..") == 0)
-		return 0;
-	for (i = 0; u[i] != '\0'; i++)
-		if (i >= AUTH_USER_MAX || u[i] == '/' || u[i] <= 0x20 ||
-		    u[i] >= 0x7f)
-			return 0;
-	return 1;
 }
 
 static int
@@ -366,11 +351,11 @@ auth_line_matches(char *line, const char *path, size_t lineno,
 		    lineno);
 		return 0;
 	}
-	if (al.unsupported != NULL && al.unsupported_len == 8 &&
-	    strncasecmp(al.unsupported, "restrict", 8) == 0) {
-		log_verbose("auth: %s:%zu: key skipped: \"restrict\" forbids "
-		    "port forwarding (\"restrict,port-forwarding\" allows it)",
-		    path, lineno);
+	if (al.forbids_forwarding) {
+		log_verbose("auth: %s:%zu: key skipped: \"%.*s\" forbids "
+		    "port forwarding, all hopd does (\"port-forwarding\" "
+		    "after it allows it)", path, lineno,
+		    (int)al.unsupported_len, al.unsupported);
 		return 0;
 	}
 	if (al.unsupported != NULL) {
@@ -441,8 +426,9 @@ auth_key_allowed(const char *tmpl, const char *user, ssh_key key)
 
 	if (tmpl == NULL || user == NULL || key == NULL)
 		return false;
-	if (!auth_user_ok(user)) {
-		log_verbose("auth: user name not usable in a path");
+	/* The name comes from the client: it may go into a path. */
+	if (!policy_valid_user_name(user)) {
+		log_verbose("auth: invalid user name");
 		return false;
 	}
 	if (auth_template_needs_home(tmpl) &&

@@ -19,8 +19,11 @@ struct auth_line {
 	size_t		blob_len;
 	bool		has_options;
 	const char	*unsupported;	/* first option hopd does not
-					 * implement, or NULL */
+					 * implement, else the restrict or
+					 * no-port-forwarding that leaves
+					 * forwarding forbidden, or NULL */
 	size_t		unsupported_len;
+	bool		forbids_forwarding;	/* unsupported is that */
 };
 
 /*
@@ -31,9 +34,10 @@ struct auth_line {
 int	auth_parse_line(const char *line, struct auth_line *out);
 
 /*
- * True when key is listed for user in the file the template names.  A
- * missing file, an unknown user (when %h is used), an unreadable or
- * malformed file and a key that is not listed are all simply false; the
+ * True when key is listed for user in the file the template names.  A user
+ * name policy_valid_user_name() refuses, a missing file, an unknown user
+ * (when %h is used), an unreadable or malformed file and a key that is not
+ * listed are all simply false; the
  * reason goes to the log, never to the client.  Lines with options hopd does
  * not implement are skipped with a log line.
  */

@@ -111,6 +111,14 @@ static const struct server_key server_keys[] = {
 	    FIELD(max_channels_per_session), 1, 4096, false },
 	{ "max_listeners_per_session", server_number,
 	    FIELD(max_listeners_per_session), 0, 1024, false },
+	{ "max_pending_opens_per_session", server_number,
+	    FIELD(max_pending_opens_per_session), 1, 256, false },
+	{ "max_refused_per_session", server_number,
+	    FIELD(max_refused_per_session), 1, 100000, false },
+	{ "max_lookups_per_user", server_number, FIELD(max_lookups_per_user),
+	    1, 1024, false },
+	{ "max_lookups", server_number, FIELD(max_lookups), 1,
+	    CONFIG_LOOKUPS_MAX, false },
 	{ "workers", server_number, FIELD(workers), 0, 256, false },
 	{ "log_level", server_log_level, FIELD(log_level), 0, 0, false },
 	{ "log_syslog", server_yes_no, FIELD(log_syslog), 0, 0, false },
@@ -279,21 +287,7 @@ config_duration_text(unsigned ms, char *buf, size_t len)
 bool
 config_valid_name(const char *name)
 {
-	size_t	i;
-	char	c;
-
-	if (name == NULL)
-		return false;
-	for (i = 0; (c = name[i]) != '\0'; i++) {
-		if (i >= CONFIG_NAME_MAX)
-			return false;
-		if ((c >= 'a' && c <= 'z') || c == '_')
-			continue;
-		if (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '-'))
-			continue;
-		return false;
-	}
-	return i > 0;
+	return policy_valid_user_name(name);
 }
 
 /*
@@ -1210,6 +1204,11 @@ config_load(const char *path, FILE *errs)
 	c->per_source_max_startups = 10;
 	c->max_channels_per_session = 64;
 	c->max_listeners_per_session = 8;
+	c->max_pending_opens_per_session = 16;
+	c->max_refused_per_session = 64;
+	/* The lower of the two wins; neither is checked against the other. */
+	c->max_lookups_per_user = 16;
+	c->max_lookups = 24;
 	c->workers = 0;
 	c->log_level = LOG_LEVEL_INFO;
 	c->log_syslog = false;

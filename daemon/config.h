@@ -15,7 +15,12 @@
 
 #define CONFIG_LINE_MAX		1024	/* longer lines are an error */
 #define CONFIG_INCLUDE_DEPTH	8
-#define CONFIG_NAME_MAX		32	/* user and group names */
+#define CONFIG_NAME_MAX		POLICY_USER_NAME_MAX	/* user, group */
+/*
+ * max_lookups stays below the resolver's thread pool (32 threads,
+ * LOOKUP_POOL_THREADS): a few threads are always left to other users.
+ */
+#define CONFIG_LOOKUPS_MAX	28
 
 struct listen_addr {
 	struct ip_addr	ip;
@@ -41,6 +46,10 @@ struct config {
 	unsigned		per_source_max_startups;
 	unsigned		max_channels_per_session;
 	unsigned		max_listeners_per_session;
+	unsigned		max_pending_opens_per_session;
+	unsigned		max_refused_per_session;
+	unsigned		max_lookups_per_user;	/* all its sessions */
+	unsigned		max_lookups;		/* the whole process */
 	unsigned		workers;		/* 0: one per CPU */
 	int			log_level;		/* enum log_level */
 	bool			log_syslog;		/* log_syslog = yes */
@@ -67,8 +76,9 @@ int	config_expand_path(const char *tmpl, const char *user,
 	    const char *home, char *buf, size_t len);
 
 /*
- * A user or group name as hopd.ini(5) accepts it: [a-z_][a-z0-9_.-]*, at
- * most CONFIG_NAME_MAX bytes.  Names that fail can never match a section.
+ * A user or group name as hopd.ini(5) accepts it: policy_valid_user_name(),
+ * the one rule (kept under this name for its callers).  Names that fail can
+ * never match a section.
  */
 bool	config_valid_name(const char *name);
 

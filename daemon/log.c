@@ -61,13 +61,92 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-/* Replaces every byte that could break a log line with '?'. */
-static void
-log_sanitize(char *s)
+size_t
+log_utf8_decode(const char *s, uint32_t *cp)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	const unsigned char	*u = (const unsigned char *)s;
+	unsigned char		 lo = 0x80, hi = 0xbf;
+	uint32_t		 c;
+	size_t			 n, i;
+
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2;
+		c = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3;
+		c = u[0] & 0x0f;
+		if (u[0] == 0xe0)
+			lo = 0xa0;	/* overlong below U+0800 */
+		else if (u[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4;
+		c = u[0] & 0x07;
+		if (u[0] == 0xf0)
+			lo = 0x90;	/* overlong below U+10000 */
+		else if (u[0] == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+	} else
+		return 0;
+	/* A NUL fails every test below: nothing past it is read. */
+	if (u[1] < lo || u[1] > hi)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (u[i] < 0x80 || u[i] > 0xbf)
+			return 0;
+		c = c << 6 | (u[i] & 0x3f);
+	}
+	*cp = c;
+	return n;
+}
+
+bool
+log_hidden_cp(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * in escaped as log.h says into out (len bytes, terminated), whole
+ * characters and escapes only.
+ */
+static void
+log_escape(const char *in, char *out, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*u = (const unsigned char *)in;
+	size_t			 i = 0, o = 0, k, j;
+	uint32_t		 cp;
+	bool			 show;
+
+	if (len == 0)
+		return;
+	while (u[i] != '\0') {
+		k = log_utf8_decode(in + i, &cp);
+		show = k > 1 ? !log_hidden_cp(cp) :
+		    k == 1 && u[i] >= 0x20 && u[i] != 0x7f;
+		if (k == 0)
+			k = 1;
+		if ((show ? k : 4 * k) >= len - o)
+			break;
+		for (j = 0; j < k; j++, i++) {
+			if (show) {
+				out[o++] = (char)u[i];
+				continue;
+			}
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[u[i] >> 4];
+			out[o++] = hex[u[i] & 0xf];
+		}
+	}
+	out[o] = '\0';
 }
 
 static void
@@ -76,19 +155,20 @@ log_vemit(int level, const char *errstr, const char *fmt, va_list ap)
 	static const int prio[] = {
 		LOG_CRIT, LOG_ERR, LOG_INFO, LOG_INFO, LOG_DEBUG
 	};
-	char		 line[LOG_LINE_MAX];
+	char		 raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
 	size_t		 n;
 	struct timespec	 ts;
 	struct tm	 tm;
 
 	if (level > log_get_level())
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	if (errstr != NULL) {
-		n = strlen(line);
-		snprintf(line + n, sizeof(line) - n, ": %s", errstr);
+		n = strlen(raw);
+		snprintf(raw + n, sizeof(raw) - n, ": %s", errstr);
 	}
-	log_sanitize(line);
+	/* Whatever a peer put in the arguments, the line stays one line. */
+	log_escape(raw, line, sizeof(line));
 	pthread_mutex_lock(&log_lock);
 	if (log_to_stderr) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -171,11 +251,5 @@ log_route_libssh(void)
 void
 log_printable(const char *in, char *out, size_t len)
 {
-	size_t	i;
-
-	if (len == 0)
-		return;
-	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
-		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
-	out[i] = '\0';
+	log_escape(in, out, len);
 }

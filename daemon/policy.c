@@ -13,7 +13,6 @@
 #include "policy.h"
 
 #define RULE_TEXT_MAX	512	/* longer values are an error */
-#define USER_NAME_MAX	64
 #define PRIVILEGED_PORT	1024	/* ports below: only when named */
 
 static const char	reason_allowed[] = "allowed by rule";
@@ -57,6 +56,8 @@ special_reason(enum addr_special s)
 		return "broadcast address not named by a rule";
 	case ADDR_RESERVED:
 		return "reserved address not named by a rule";
+	case ADDR_METADATA:
+		return "cloud metadata address not named by a rule";
 	case ADDR_ORDINARY:
 		break;
 	}
@@ -156,22 +157,21 @@ policy_section(struct policy *p, bool is_group, const char *name)
 bool
 policy_valid_user_name(const char *name)
 {
-	size_t	i, len;
+	size_t	i;
+	char	c;
 
 	if (name == NULL)
 		return false;
-	len = strnlen(name, USER_NAME_MAX + 1);
-	if (len == 0 || len > USER_NAME_MAX || name[0] == '-')
-		return false;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '.' && c != '_' &&
-		    c != '-')
+	for (i = 0; (c = name[i]) != '\0'; i++) {
+		if (i >= POLICY_USER_NAME_MAX)
 			return false;
+		if ((c >= 'a' && c <= 'z') || c == '_')
+			continue;
+		if (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '-'))
+			continue;
+		return false;
 	}
-	return true;
+	return i > 0;
 }
 
 int
@@ -189,8 +189,9 @@ policy_add_member(struct policy_section *g, const char *user,
 		return -1;
 	}
 	if (!policy_valid_user_name(user)) {
-		*why = "invalid user name: 1 to 64 letters, digits, '.', '_' "
-		    "or '-', e.g. members = alice, bob";
+		*why = "invalid user name: 1 to 32 characters a-z, 0-9, "
+		    "'_', '.' or '-', starting with a letter or '_', e.g. "
+		    "members = alice, bob";
 		return -1;
 	}
 	for (i = 0; i < g->nmembers; i++)
@@ -610,6 +611,23 @@ is_localhost_ip(const struct ip_addr *a)
 	return a->family == AF_INET6 && memcmp(a->bytes, v6, sizeof(v6)) == 0;
 }
 
+/* 0.0.0.0 or ::, the addresses "*" binds (ip is normalized). */
+static bool
+is_any_ip(const struct ip_addr *a)
+{
+	static const uint8_t	zero[16];
+
+	if (a->family == AF_INET)
+		return memcmp(a->bytes, zero, 4) == 0;
+	return a->family == AF_INET6 && memcmp(a->bytes, zero, 16) == 0;
+}
+
+/*
+ * Whether rule r covers the bind asked.  forward.c asks again for each
+ * concrete address it binds ("*" is 0.0.0.0 and ::, loopback 127.0.0.1
+ * and ::1), so a "*" rule covers 0.0.0.0 and :: as "localhost" covers the
+ * loopback pair; a rule naming one address covers that one alone.
+ */
 static bool
 listen_bind_matches(const struct rule *r, enum bind_kind kind,
     const struct ip_addr *ip)
@@ -619,7 +637,7 @@ listen_bind_matches(const struct rule *r, enum bind_kind kind,
 		return kind == BIND_LOOPBACK ||
 		    (kind == BIND_IP && is_localhost_ip(ip));
 	case PATTERN_WILDCARD:
-		return kind == BIND_STAR;
+		return kind == BIND_STAR || (kind == BIND_IP && is_any_ip(ip));
 	case PATTERN_CIDR:
 		if (kind == BIND_LOOPBACK)
 			return is_localhost_ip(&r->net);

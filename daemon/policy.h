@@ -68,7 +68,17 @@ const char *policy_intern_file(struct policy *p, const char *file);
  */
 struct policy_section *policy_section(struct policy *p, bool is_group,
 	    const char *name);
-/* A user name as sections and members take it: [A-Za-z0-9._-]{1,64}. */
+/*
+ * The one rule for a user name, wherever it comes from: the SSH user name
+ * a client sends (before it is looked up, logged or put in a path by %u),
+ * [user] and [group] section names, members.  1 to POLICY_USER_NAME_MAX
+ * bytes of a-z, 0-9, '_', '.' and '-', the first a letter or '_': no upper
+ * case, no leading '.' or '-' (so neither "." nor ".." nor anything that
+ * reads as an option), no '/', nothing outside ASCII.  The shape of
+ * useradd(8)'s names (Debian's adduser default ^[a-z][-a-z0-9_]*$ fits in
+ * it), which may also hold a dot.
+ */
+#define POLICY_USER_NAME_MAX	32	/* bytes, as useradd(8) allows */
 bool	policy_valid_user_name(const char *name);
 int	policy_add_member(struct policy_section *g, const char *user,
 	    const char **why);

@@ -528,6 +528,34 @@ static const struct {
 	{ "reserved", "240.0.0.1", ADDR_RESERVED, "240.0.0.0", 4 },
 	{ "reserved_below_broadcast", "255.255.255.254", ADDR_RESERVED,
 	    "240.0.0.0", 4 },
+	{ "alibaba_metadata", "100.100.100.200", ADDR_METADATA,
+	    "100.100.100.200", 32 },
+	{ "alibaba_neighbour_ordinary", "100.100.100.201", ADDR_ORDINARY,
+	    NULL, 0 },
+	{ "cgnat_range_ordinary", "100.64.0.1", ADDR_ORDINARY, NULL, 0 },
+	{ "azure_wireserver", "168.63.129.16", ADDR_METADATA,
+	    "168.63.129.16", 32 },
+	{ "azure_neighbour_ordinary", "168.63.129.17", ADDR_ORDINARY, NULL,
+	    0 },
+	{ "aws_imds_v6", "fd00:ec2::254", ADDR_METADATA, "fd00:ec2::254",
+	    128 },
+	{ "aws_imds_v6_brackets", "[fd00:ec2:0:0:0:0:0:254]", ADDR_METADATA,
+	    "fd00:ec2::254", 128 },
+	{ "aws_dns_v6", "fd00:ec2::253", ADDR_METADATA, "fd00:ec2::253",
+	    128 },
+	{ "aws_ntp_v6", "fd00:ec2::123", ADDR_METADATA, "fd00:ec2::123",
+	    128 },
+	{ "aws_neighbour_ordinary", "fd00:ec2::255", ADDR_ORDINARY, NULL,
+	    0 },
+	{ "aws_prefix_ordinary", "fd00:ec2::1", ADDR_ORDINARY, NULL, 0 },
+	{ "mapped_alibaba", "::ffff:100.100.100.200", ADDR_METADATA,
+	    "::ffff:100.100.100.200", 128 },
+	{ "compat_alibaba", "::100.100.100.200", ADDR_METADATA,
+	    "::100.100.100.200", 128 },
+	{ "nat64_azure", "64:ff9b::a83f:8110", ADDR_METADATA,
+	    "64:ff9b::a83f:8110", 128 },
+	{ "sixtofour_alibaba", "2002:6464:64c8::1", ADDR_METADATA,
+	    "2002:6464:64c8::", 48 },
 	{ "private_is_ordinary", "10.0.0.1", ADDR_ORDINARY, NULL, 0 },
 	{ "public_is_ordinary", "192.0.2.1", ADDR_ORDINARY, NULL, 0 },
 	{ "ula_is_ordinary", "fd00::1", ADDR_ORDINARY, NULL, 0 },
@@ -557,6 +585,21 @@ START_TEST(special_table)
 		    special_cases[_i].behaviour);
 		ck_assert_uint_eq(prefix, special_cases[_i].prefix);
 	}
+}
+END_TEST
+
+/* The names --explain and the man page's table use. */
+START_TEST(special_names)
+{
+	ck_assert_str_eq(addr_special_name(ADDR_ORDINARY), "ordinary");
+	ck_assert_str_eq(addr_special_name(ADDR_LOOPBACK), "loopback");
+	ck_assert_str_eq(addr_special_name(ADDR_UNSPECIFIED), "unspecified");
+	ck_assert_str_eq(addr_special_name(ADDR_LINK_LOCAL), "link-local");
+	ck_assert_str_eq(addr_special_name(ADDR_MULTICAST), "multicast");
+	ck_assert_str_eq(addr_special_name(ADDR_BROADCAST), "broadcast");
+	ck_assert_str_eq(addr_special_name(ADDR_RESERVED), "reserved");
+	ck_assert_str_eq(addr_special_name(ADDR_METADATA), "cloud metadata");
+	ck_assert_str_eq(addr_special_name((enum addr_special)99), "unknown");
 }
 END_TEST
 
@@ -716,6 +759,7 @@ addr_suite(void)
 	tcase_add_test(tc, sockaddr_round_trip_keeps_address_and_port);
 	tcase_add_test(tc, addrinfo_normalized_deduplicated_bounded);
 	tcase_add_loop_test(tc, special_table, 0, NITEMS(special_cases));
+	tcase_add_test(tc, special_names);
 	tcase_add_loop_test(tc, embedded_table, 0, NITEMS(embed_cases));
 	tcase_add_loop_test(tc, glob_table, 0, NITEMS(glob_cases));
 	tcase_add_test(tc, glob_is_bounded);

@@ -464,6 +464,35 @@ static const struct {
 	{ "truncated_before_ascii", "\xe2\x82z", "\"\\u00e2\\u0082z\"" },
 	{ "truncated_4byte_before_valid", "\xf0\x9f\xc3\xa9",
 	    "\"\\u00f0\\u009f\xc3\xa9\"" },
+	/* Valid UTF-8 that hides or reorders text: \u of the code point. */
+	{ "c1_csi_as_u009b", "a\xc2\x9b" "31m", "\"a\\u009b31m\"" },
+	{ "c1_first_as_u0080", "\xc2\x80", "\"\\u0080\"" },
+	{ "c1_last_as_u009f", "\xc2\x9f", "\"\\u009f\"" },
+	{ "nbsp_after_c1_passes", "\xc2\xa0", "\"\xc2\xa0\"" },
+	{ "line_separator_as_u2028", "a\xe2\x80\xa8z", "\"a\\u2028z\"" },
+	{ "paragraph_separator_as_u2029", "\xe2\x80\xa9",
+	    "\"\\u2029\"" },
+	{ "arabic_letter_mark_as_u061c", "\xd8\x9c", "\"\\u061c\"" },
+	{ "lrm_as_u200e", "\xe2\x80\x8e", "\"\\u200e\"" },
+	{ "rlm_as_u200f", "\xe2\x80\x8f", "\"\\u200f\"" },
+	{ "zwj_passes", "\xe2\x80\x8d", "\"\xe2\x80\x8d\"" },
+	{ "lre_as_u202a", "\xe2\x80\xaa", "\"\\u202a\"" },
+	{ "rlo_as_u202e", "evil\xe2\x80\xaegpj.exe",
+	    "\"evil\\u202egpj.exe\"" },
+	{ "narrow_nbsp_u202f_passes", "\xe2\x80\xaf",
+	    "\"\xe2\x80\xaf\"" },
+	{ "lri_as_u2066", "\xe2\x81\xa6", "\"\\u2066\"" },
+	{ "pdi_as_u2069", "\xe2\x81\xa9", "\"\\u2069\"" },
+	{ "u206a_passes", "\xe2\x81\xaa", "\"\xe2\x81\xaa\"" },
+	{ "cjk_passes", "\xe4\xb8\xad\xe6\x96\x87",
+	    "\"\xe4\xb8\xad\xe6\x96\x87\"" },
+	{ "overlong_csi_bytes", "\xc0\x9b", "\"\\u00c0\\u009b\"" },
+	{ "overlong_4byte_rlo", "\xf0\x82\x80\xae",
+	    "\"\\u00f0\\u0082\\u0080\\u00ae\"" },
+	{ "truncated_rlo", "a\xe2\x80", "\"a\\u00e2\\u0080\"" },
+	{ "truncated_rlo_before_ascii", "\xe2\x80z",
+	    "\"\\u00e2\\u0080z\"" },
+	{ "truncated_c1", "\xc2", "\"\\u00c2\"" },
 };
 
 START_TEST(json_escapes_each_kind)
@@ -485,6 +514,7 @@ START_TEST(json_valid_strings_round_trip)
 	static const char *const in[] = {
 		"x\",\"decision\":\"allow", "a\\\"b", "line1\nline2\r\t",
 		"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\x01\x1f\x7f", "}\n{",
+		"a\xe2\x80\xaez\xc2\x9b\xe2\x80\xa8\xd8\x9c\xe2\x81\xa9",
 	};
 	struct audit_rec	r;
 	struct json_rec		rec;
@@ -594,6 +624,16 @@ static const struct {
 	{ "del_as_hex", "\x7f", " v=\"\\x7f\"" },
 	{ "non_ascii_as_hex", "\xc3\xa9", " v=\"\\xc3\\xa9\"" },
 	{ "invalid_utf8_as_hex", "\xff", " v=\"\\xff\"" },
+	{ "c1_csi_as_hex", "\xc2\x9b" "2J", " v=\"\\xc2\\x9b2J\"" },
+	{ "line_separator_as_hex", "a\xe2\x80\xa8" "b",
+	    " v=\"a\\xe2\\x80\\xa8b\"" },
+	{ "paragraph_separator_as_hex", "\xe2\x80\xa9",
+	    " v=\"\\xe2\\x80\\xa9\"" },
+	{ "rlo_as_hex", "x\xe2\x80\xae" "y", " v=\"x\\xe2\\x80\\xaey\"" },
+	{ "arabic_letter_mark_as_hex", "\xd8\x9c", " v=\"\\xd8\\x9c\"" },
+	{ "pdi_as_hex", "\xe2\x81\xa9", " v=\"\\xe2\\x81\\xa9\"" },
+	{ "overlong_as_hex", "\xc0\xaf", " v=\"\\xc0\\xaf\"" },
+	{ "truncated_as_hex", "\xe2\x80", " v=\"\\xe2\\x80\"" },
 	{ "empty_quoted", "", " v=\"\"" },
 };
 
@@ -762,14 +802,14 @@ START_TEST(end_twice_is_harmless)
 END_TEST
 
 /* log_printable: what hopd echoes of a peer's strings (debug lines). */
-START_TEST(printable_replaces_controls_and_truncates)
+START_TEST(printable_escapes_controls_and_truncates)
 {
 	char	out[8];
 
 	log_printable("db1\r\n\x1b[2J", out, sizeof(out));
-	ck_assert_str_eq(out, "db1???[");
+	ck_assert_str_eq(out, "db1\\x0d");	/* "\x0a" does not fit */
 	log_printable("a\x7f\xff", out, sizeof(out));
-	ck_assert_str_eq(out, "a??");
+	ck_assert_str_eq(out, "a\\x7f");
 	log_printable("", out, sizeof(out));
 	ck_assert_str_eq(out, "");
 	log_printable("abcdefghij", out, 1);
@@ -1050,7 +1090,7 @@ audit_suite(void)
 	    sizeof(human_escapes) / sizeof(human_escapes[0]));
 	tcase_add_test(tc, hostile_event_and_session_quoted_in_human_line);
 	tcase_add_test(tc, human_line_overflow_marked_once);
-	tcase_add_test(tc, printable_replaces_controls_and_truncates);
+	tcase_add_test(tc, printable_escapes_controls_and_truncates);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("time");

@@ -162,6 +162,57 @@ START_TEST(each_unsupported_option_detected)
 }
 END_TEST
 
+/*
+ * restrict, no-port-forwarding and port-forwarding apply in order, as in
+ * sshd: the last one says whether the key may forward ports.
+ */
+static const struct {
+	const char	*options;
+	bool		 forbids;
+	const char	*unsupported;	/* NULL: none */
+} forwarding_cases[] = {
+	{ "port-forwarding", false, NULL },
+	{ "restrict,port-forwarding", false, NULL },
+	{ "restrict,port-forwarding,restrict", true, "restrict" },
+	{ "port-forwarding,restrict", true, "restrict" },
+	{ "restrict,no-port-forwarding,port-forwarding", false, NULL },
+	{ "no-port-forwarding", true, "no-port-forwarding" },
+	{ "no-port-forwarding,port-forwarding", false, NULL },
+	{ "port-forwarding,no-port-forwarding", true, "no-port-forwarding" },
+	{ "restrict,port-forwarding,no-port-forwarding", true,
+	    "no-port-forwarding" },
+	{ "port-forwarding,restrict,port-forwarding", false, NULL },
+	{ "RESTRICT,Port-Forwarding", false, NULL },
+	{ "restrict,port-forwarding,no-pty,no-user-rc", false, NULL },
+	{ "no-pty,restrict,no-user-rc", true, "restrict" },
+	/* An unsupported option is named first, whatever the order. */
+	{ "restrict,command=\"x\",port-forwarding", false, "command" },
+	{ "restrict,port-forwarding,command=\"x\",restrict", false,
+	    "command" },
+	{ "restrict,port-forwarding=\"1\"", false, "port-forwarding" },
+	{ "restrict=\"1\",port-forwarding", false, "restrict" },
+};
+
+START_TEST(forwarding_options_last_one_wins)
+{
+	struct auth_line	 al;
+	char			 line[256];
+	const char		*opts = forwarding_cases[_i].options;
+
+	snprintf(line, sizeof(line), "%s ssh-ed25519 AAAAC3 c", opts);
+	ck_assert_int_eq(auth_parse_line(line, &al), 1);
+	ck_assert_msg(al.forbids_forwarding == forwarding_cases[_i].forbids,
+	    "%s: forbids_forwarding %d", opts, al.forbids_forwarding);
+	if (forwarding_cases[_i].unsupported == NULL)
+		ck_assert_msg(al.unsupported == NULL, "%s: unsupported %.*s",
+		    opts, (int)al.unsupported_len, al.unsupported);
+	else
+		assert_span(opts, al.unsupported, al.unsupported_len,
+		    forwarding_cases[_i].unsupported);
+	assert_span(opts, al.type, al.type_len, "ssh-ed25519");
+}
+END_TEST
+
 /* Keys and files for auth_key_allowed. */
 static char	 dir[64];
 static ssh_key	 key_alice, key_other;
@@ -340,6 +391,26 @@ START_TEST(line_with_command_option_skipped)
 }
 END_TEST
 
+/* A key line whose options end up forbidding forwarding never logs in. */
+START_TEST(key_forbidding_forwarding_skipped)
+{
+	const char	*path;
+
+	path = write_file("ak", 0600, keyline(
+	    "restrict,port-forwarding,restrict", b64_alice, "a"));
+	ck_assert(!allowed_in(path, key_alice));
+	path = write_file("ak", 0600, keyline("port-forwarding,restrict",
+	    b64_alice, "a"));
+	ck_assert(!allowed_in(path, key_alice));
+	path = write_file("ak", 0600, keyline("no-port-forwarding",
+	    b64_alice, "a"));
+	ck_assert(!allowed_in(path, key_alice));
+	path = write_file("ak", 0600, keyline(
+	    "restrict,no-port-forwarding,port-forwarding", b64_alice, "a"));
+	ck_assert(allowed_in(path, key_alice));
+}
+END_TEST
+
 START_TEST(long_line_skipped_next_line_read)
 {
 	char		*text;
@@ -451,6 +522,29 @@ START_TEST(user_name_with_path_refused)
 }
 END_TEST
 
+/*
+ * The user-name rule applies whatever the template: a fixed file that
+ * lists the key still refuses a name hopd.ini(5) could never name.
+ */
+START_TEST(invalid_user_name_refused_without_percent_u)
+{
+	static const char *const bad[] = {
+		"Alice", "-alice", ".alice", "..", "9lives", "al ice",
+		"al\xe2\x80\xaeice", "abcdefghijklmnopqrstuvwxyz0123456",
+	};
+	const char	*path;
+	size_t		 i;
+
+	path = write_file("ak", 0600, keyline(NULL, b64_alice, "a"));
+	ck_assert(auth_key_allowed(path, "alice", key_alice));
+	ck_assert(auth_key_allowed(path, "abcdefghijklmnopqrstuvwxyz012345",
+	    key_alice));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!auth_key_allowed(path, bad[i], key_alice),
+		    "'%s' allowed", bad[i]);
+}
+END_TEST
+
 START_TEST(unknown_user_with_home_template_refused)
 {
 	ck_assert(!auth_key_allowed("%h/.ssh/authorized_keys",
@@ -508,6 +602,8 @@ auth_suite(void)
 	tc = tcase_create("parse");
 	tcase_add_loop_test(tc, parse_line_cases, 0,
 	    sizeof(parse_cases) / sizeof(parse_cases[0]));
+	tcase_add_loop_test(tc, forwarding_options_last_one_wins, 0,
+	    sizeof(forwarding_cases) / sizeof(forwarding_cases[0]));
 	tcase_add_loop_test(tc, each_unsupported_option_detected, 0,
 	    sizeof(unsupported_options) / sizeof(unsupported_options[0]));
 	suite_add_tcase(s, tc);
@@ -523,12 +619,14 @@ auth_suite(void)
 	tcase_add_test(tc, directory_and_fifo_refused);
 	tcase_add_test(tc, file_over_1mib_refused);
 	tcase_add_test(tc, line_with_command_option_skipped);
+	tcase_add_test(tc, key_forbidding_forwarding_skipped);
 	tcase_add_test(tc, long_line_skipped_next_line_read);
 	tcase_add_test(tc, crlf_and_no_final_newline_read);
 	tcase_add_test(tc, wrong_type_name_for_blob_refused);
 	tcase_add_test(tc, ecdsa_and_rsa_keys_allowed);
 	tcase_add_test(tc, template_with_user);
 	tcase_add_test(tc, user_name_with_path_refused);
+	tcase_add_test(tc, invalid_user_name_refused_without_percent_u);
 	tcase_add_test(tc, unknown_user_with_home_template_refused);
 	tcase_add_test(tc, null_arguments_refused);
 	tcase_add_test(tc, fingerprint_matches_ssh_keygen);

@@ -205,6 +205,10 @@ START_TEST(defaults_when_the_file_is_empty)
 	ck_assert_uint_eq(c->per_source_max_startups, 10);
 	ck_assert_uint_eq(c->max_channels_per_session, 64);
 	ck_assert_uint_eq(c->max_listeners_per_session, 8);
+	ck_assert_uint_eq(c->max_pending_opens_per_session, 16);
+	ck_assert_uint_eq(c->max_refused_per_session, 64);
+	ck_assert_uint_eq(c->max_lookups_per_user, 16);
+	ck_assert_uint_eq(c->max_lookups, 24);
 	ck_assert_uint_eq(c->workers, 0);
 	ck_assert_int_eq(c->log_level, LOG_LEVEL_INFO);
 	ck_assert(!c->log_syslog);
@@ -262,6 +266,20 @@ static const struct {
 	    F(max_listeners_per_session), 0 },
 	{ "listeners_max", "max_listeners_per_session = 1024",
 	    F(max_listeners_per_session), 1024 },
+	{ "pending_opens_min", "max_pending_opens_per_session = 1",
+	    F(max_pending_opens_per_session), 1 },
+	{ "pending_opens_max", "max_pending_opens_per_session = 256",
+	    F(max_pending_opens_per_session), 256 },
+	{ "refused_min", "max_refused_per_session = 1",
+	    F(max_refused_per_session), 1 },
+	{ "refused_max", "max_refused_per_session = 100000",
+	    F(max_refused_per_session), 100000 },
+	{ "lookups_per_user_min", "max_lookups_per_user = 1",
+	    F(max_lookups_per_user), 1 },
+	{ "lookups_per_user_max", "max_lookups_per_user = 1024",
+	    F(max_lookups_per_user), 1024 },
+	{ "lookups_min", "max_lookups = 1", F(max_lookups), 1 },
+	{ "lookups_max_below_pool", "max_lookups = 28", F(max_lookups), 28 },
 	{ "workers_max", "workers = 256", F(workers), 256 },
 	{ "log_level_debug", "log_level = debug", F(log_level),
 	    LOG_LEVEL_DEBUG },
@@ -284,6 +302,27 @@ START_TEST(every_number_key_valid)
 	memcpy(&got, (char *)c + number_cases[_i].off, sizeof(got));
 	ck_assert_msg(got == number_cases[_i].want, "%s: got %u, wanted %u",
 	    number_cases[_i].name, got, number_cases[_i].want);
+	config_unref(c);
+}
+END_TEST
+
+/* The lower limit wins at run time: loading refuses neither order. */
+START_TEST(lookup_limits_need_no_order)
+{
+	struct config	*c;
+
+	c = load_text("[server]\nmax_lookups = 4\n"
+	    "max_lookups_per_user = 1024\n");
+	ck_assert_uint_eq(c->max_lookups, 4);
+	ck_assert_uint_eq(c->max_lookups_per_user, 1024);
+	config_unref(c);
+	c = load_text("[server]\nmax_lookups_per_user = 2\n"
+	    "max_lookups = 28\nmax_pending_opens_per_session = 3\n"
+	    "max_refused_per_session = 5\n");
+	ck_assert_uint_eq(c->max_lookups_per_user, 2);
+	ck_assert_uint_eq(c->max_lookups, 28);
+	ck_assert_uint_eq(c->max_pending_opens_per_session, 3);
+	ck_assert_uint_eq(c->max_refused_per_session, 5);
 	config_unref(c);
 }
 END_TEST
@@ -390,6 +429,53 @@ static const struct load_case error_cases[] = {
 	{ "listeners_too_many", SERVER("max_listeners_per_session = 1025"), 1,
 	    { "max_listeners_per_session: expected a whole number from 0 to "
 	    "1024" } },
+	{ "pending_opens_zero", SERVER("max_pending_opens_per_session = 0"),
+	    1, { "%D/hopd.ini:2: max_pending_opens_per_session: expected a "
+	    "whole number from 1 to 256, got '0'" } },
+	{ "pending_opens_too_many",
+	    SERVER("max_pending_opens_per_session = 257"), 1,
+	    { "max_pending_opens_per_session: expected a whole number from 1 "
+	    "to 256, got '257'" } },
+	{ "pending_opens_junk", SERVER("max_pending_opens_per_session = 1 6"),
+	    1, { "max_pending_opens_per_session: expected a whole number "
+	    "from 1 to 256, got '1 6'" } },
+	{ "refused_zero", SERVER("max_refused_per_session = 0"), 1,
+	    { "%D/hopd.ini:2: max_refused_per_session: expected a whole number "
+	    "from 1 to 100000, got '0'" } },
+	{ "refused_too_many", SERVER("max_refused_per_session = 100001"), 1,
+	    { "max_refused_per_session: expected a whole number from 1 to "
+	    "100000, got '100001'" } },
+	{ "refused_unit", SERVER("max_refused_per_session = 64k"), 1,
+	    { "max_refused_per_session: expected a whole number from 1 to "
+	    "100000, got '64k'" } },
+	{ "refused_huge", SERVER("max_refused_per_session = "
+	    "184467440737095516160"), 1,
+	    { "max_refused_per_session: expected a whole number" } },
+	{ "lookups_per_user_zero", SERVER("max_lookups_per_user = 0"), 1,
+	    { "%D/hopd.ini:2: max_lookups_per_user: expected a whole number "
+	    "from 1 to 1024, got '0'" } },
+	{ "lookups_per_user_too_many", SERVER("max_lookups_per_user = 1025"),
+	    1, { "max_lookups_per_user: expected a whole number from 1 to "
+	    "1024, got '1025'" } },
+	{ "lookups_per_user_negative", SERVER("max_lookups_per_user = -1"), 1,
+	    { "max_lookups_per_user: expected a whole number from 1 to 1024, "
+	    "got '-1'" } },
+	{ "lookups_per_user_word", SERVER("max_lookups_per_user = sixteen"), 1,
+	    { "got 'sixteen'" } },
+	{ "lookups_zero", SERVER("max_lookups = 0"), 1,
+	    { "%D/hopd.ini:2: max_lookups: expected a whole number from 1 to "
+	    "28, got '0'" } },
+	{ "lookups_whole_resolver_pool", SERVER("max_lookups = 32"), 1,
+	    { "max_lookups: expected a whole number from 1 to 28, got '32'" } },
+	{ "lookups_just_above", SERVER("max_lookups = 29"), 1,
+	    { "max_lookups: expected a whole number from 1 to 28, got '29'" } },
+	{ "lookups_empty", SERVER("max_lookups ="), 1,
+	    { "max_lookups: expected a whole number from 1 to 28, got ''" } },
+	{ "lookups_hex", SERVER("max_lookups = 0x10"), 1,
+	    { "got '0x10'" } },
+	{ "lookups_given_twice", SERVER("max_lookups = 4\nmax_lookups = 5"), 1,
+	    { "%D/hopd.ini:3: max_lookups: given twice, first at "
+	    "%D/hopd.ini:2" } },
 	{ "workers_too_many", SERVER("workers = 257"), 1,
 	    { "workers: expected a whole number from 0 to 256" } },
 	{ "log_level_unknown", SERVER("log_level = loud"), 1,
@@ -425,7 +511,10 @@ static const struct load_case error_cases[] = {
 	    { "audit_log: expected a file path" } },
 	{ "unknown_server_key", SERVER("port = 22"), 1,
 	    { "%D/hopd.ini:2: port: unknown key in [server]; valid keys are "
-	    "listen, host_key, authorized_keys, audit_log, connect_timeout" } },
+	    "listen, host_key, authorized_keys, audit_log, connect_timeout",
+	    "max_listeners_per_session, max_pending_opens_per_session, "
+	    "max_refused_per_session, max_lookups_per_user, max_lookups, "
+	    "workers, log_level, log_syslog, include" } },
 	{ "duplicate_singular_key", SERVER("connect_timeout = 5\n"
 	    "max_auth_tries = 3\nconnect_timeout = 6"), 1,
 	    { "%D/hopd.ini:4: connect_timeout: given twice, first at "
@@ -952,6 +1041,7 @@ config_suite(void)
 	tcase_add_test(tc, defaults_when_the_file_is_empty);
 	tcase_add_loop_test(tc, every_number_key_valid, 0,
 	    nitems(number_cases));
+	tcase_add_test(tc, lookup_limits_need_no_order);
 	tcase_add_test(tc, string_keys_valid);
 	tcase_add_test(tc, relative_paths_are_against_the_file);
 	tcase_add_loop_test(tc, every_error_names_file_line_and_key, 0,

@@ -119,6 +119,25 @@ static const char *const conf_special[] = {
 	NULL
 };
 
+/* Everything allowed but what is special; then names, then near misses. */
+static const char *const conf_cloud[] = {
+	"[user wide]",					/* 1 */
+	"allow = 0.0.0.0/0:*",
+	"allow = [::/0]:*",
+	"[user named]",
+	"allow = 0.0.0.0/0:*",				/* 5 */
+	"allow = [::/0]:*",
+	"allow = 100.100.100.200:80",
+	"allow = [fd00:ec2::254]:80",
+	"allow = 168.63.129.16/32:*",
+	"[user near]",					/* 10 */
+	"allow = 100.100.100.0/24:*",
+	"allow = [fd00:ec2::/64]:*",
+	"allow = 168.63.0.0/16:*",
+	"allow = [::ffff:100.100.100.200]:443",
+	NULL
+};
+
 static const char *const conf_mapped[] = {
 	"[user alice]",					/* 1 */
 	"allow = 10.30.0.0/24:22",
@@ -295,6 +314,57 @@ static const struct {
 	    { { false, 0, "broadcast address not named by a rule" } } },
 	{ "reserved_denied", conf_special, "dev", "240.0.0.1", 443, { NULL },
 	    { { false, 0, "reserved address not named by a rule" } } },
+	{ "alibaba_metadata_denied_under_wide_allow", conf_cloud, "wide",
+	    "100.100.100.200", 80, { NULL },
+	    { { false, 0, "cloud metadata address not named by a rule" } } },
+	{ "azure_wireserver_denied_under_wide_allow", conf_cloud, "wide",
+	    "168.63.129.16", 80, { NULL },
+	    { { false, 0, "cloud metadata address not named by a rule" } } },
+	{ "aws_imds_v6_denied_under_wide_allow", conf_cloud, "wide",
+	    "fd00:ec2::254", 80, { NULL },
+	    { { false, 0, "cloud metadata address not named by a rule" } } },
+	{ "aws_v6_services_denied_under_wide_allow", conf_cloud, "wide",
+	    "aws.internal", 53, { "fd00:ec2::253", "fd00:ec2::123",
+	    "fd00:ec2::1", "100.100.100.201" },
+	    { { false, 0, "cloud metadata address not named by a rule" },
+	    { false, 0, "cloud metadata address not named by a rule" },
+	    { true, 3, "allowed by rule" },
+	    { true, 2, "allowed by rule" } } },
+	{ "embedded_metadata_denied_under_wide_allow", conf_cloud, "wide",
+	    "meta.internal", 80, { "::ffff:100.100.100.200",
+	    "64:ff9b::a83f:8110", "::100.100.100.200", "2002:6464:64c8::1" },
+	    { { false, 0, "cloud metadata address not named by a rule" },
+	    { false, 0, "cloud metadata address not named by a rule" },
+	    { false, 0, "cloud metadata address not named by a rule" },
+	    { false, 0, "cloud metadata address not named by a rule" } } },
+	{ "alibaba_metadata_allowed_when_named", conf_cloud, "named",
+	    "100.100.100.200", 80, { NULL },
+	    { { true, 7, "allowed by rule" } } },
+	{ "named_metadata_only_on_its_ports", conf_cloud, "named",
+	    "100.100.100.200", 81, { NULL },
+	    { { false, 0, "cloud metadata address not named by a rule" } } },
+	{ "mapped_metadata_unlocked_by_ipv4_rule", conf_cloud, "named",
+	    "::ffff:100.100.100.200", 80, { NULL },
+	    { { true, 7, "allowed by rule" } } },
+	{ "aws_imds_v6_allowed_when_named", conf_cloud, "named",
+	    "fd00:ec2::254", 80, { NULL },
+	    { { true, 8, "allowed by rule" } } },
+	{ "azure_allowed_by_its_slash_32", conf_cloud, "named",
+	    "168.63.129.16", 32526, { NULL },
+	    { { true, 9, "allowed by rule" } } },
+	{ "naming_one_aws_address_not_the_others", conf_cloud, "named",
+	    "fd00:ec2::253", 80, { NULL },
+	    { { false, 0, "cloud metadata address not named by a rule" } } },
+	{ "metadata_cidr_does_not_unlock", conf_cloud, "near", "meta.internal",
+	    80, { "100.100.100.200", "fd00:ec2::254", "168.63.129.16",
+	    "100.100.100.5" },
+	    { { false, 0, "cloud metadata address not named by a rule" },
+	    { false, 0, "cloud metadata address not named by a rule" },
+	    { false, 0, "cloud metadata address not named by a rule" },
+	    { true, 11, "allowed by rule" } } },
+	{ "mapped_rule_names_ipv4_metadata", conf_cloud, "near",
+	    "100.100.100.200", 443, { NULL },
+	    { { true, 14, "allowed by rule" } } },
 };
 
 START_TEST(decide_table)
@@ -569,6 +639,54 @@ START_TEST(rules_keep_their_origin)
 }
 END_TEST
 
+/*
+ * The one user-name rule: what a client may log in as, what sections and
+ * members may name, what %u may expand to.
+ */
+static const struct {
+	const char	*name;
+	bool		 valid;
+} user_names[] = {
+	{ "alice", true }, { "_svc", true }, { "a", true }, { "_", true },
+	{ "svc.deploy_1", true }, { "first.last", true }, { "a-b", true },
+	{ "build-bot2", true }, { "a..b", true },
+	{ "abcdefghijklmnopqrstuvwxyz012345", true },	/* 32 */
+	{ "abcdefghijklmnopqrstuvwxyz0123456", false },	/* 33 */
+	{ "", false }, { ".", false }, { "..", false }, { ".x", false },
+	{ "-x", false }, { "--help", false }, { "-oProxyCommand=x", false },
+	{ "9lives", false }, { "Alice", false }, { "aLICE", false },
+	{ "a/b", false }, { "../x", false }, { "/etc", false },
+	{ "a b", false }, { "a\tb", false }, { "a\nb", false },
+	{ "a$", false }, { "a%n", false }, { "a@b", false }, { "a:b", false },
+	{ "a\\b", false }, { "\xc3\xa9", false },
+	{ "al\xe2\x80\xaeice", false },
+	{ "a\x7f", false }, { "\x01", false },
+};
+
+START_TEST(user_name_rule)
+{
+	ck_assert_msg(policy_valid_user_name(user_names[_i].name) ==
+	    user_names[_i].valid, "'%s'", user_names[_i].name);
+}
+END_TEST
+
+/* A name cut by a NUL is judged by what comes before it, as C sees it. */
+START_TEST(user_name_rule_edges)
+{
+	static const char	cut[] = "alice\0/../x";
+	char			long_name[POLICY_USER_NAME_MAX + 2];
+
+	ck_assert(!policy_valid_user_name(NULL));
+	ck_assert(policy_valid_user_name(cut));
+	ck_assert_uint_eq(POLICY_USER_NAME_MAX, 32);
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	ck_assert(!policy_valid_user_name(long_name));
+	long_name[POLICY_USER_NAME_MAX] = '\0';
+	ck_assert(policy_valid_user_name(long_name));
+}
+END_TEST
+
 START_TEST(sections_and_members)
 {
 	struct policy		*p = build(conf_team);
@@ -598,6 +716,10 @@ START_TEST(sections_and_members)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ck_assert_int_eq(policy_add_member(g, big, &why), -1);
+	ck_assert_int_eq(policy_add_member(g, "Carol", &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "1 to 32 characters"));
+	ck_assert_int_eq(policy_add_member(g, ".hidden", &why), -1);
+	ck_assert_int_eq(policy_add_member(g, "9lives", &why), -1);
 	ck_assert_int_eq(policy_add_member(g, "svc.deploy_1", &why), 0);
 	ck_assert(policy_knows_user(p, "svc.deploy_1"));
 	ck_assert(policy_valid_user_name("alice"));
@@ -663,9 +785,23 @@ static const struct {
 	    { true, 4, "allowed by rule" } },
 	{ "star_rule_outside_range", "rf", "*", 10101,
 	    { false, 0, "no listen rule allows" } },
-	{ "star_rule_not_any_ipv4", "rf", "0.0.0.0", 10000,
+	{ "star_rule_covers_any_ipv4", "rf", "0.0.0.0", 10000,
+	    { true, 4, "allowed by rule" } },
+	{ "star_rule_covers_any_ipv6", "rf", "::", 10000,
+	    { true, 4, "allowed by rule" } },
+	{ "star_rule_covers_bracketed_any_ipv6", "rf", "[::]", 10000,
+	    { true, 4, "allowed by rule" } },
+	{ "star_rule_covers_mapped_any_ipv4", "rf", "::ffff:0.0.0.0", 10050,
+	    { true, 4, "allowed by rule" } },
+	{ "star_rule_any_ipv4_outside_range", "rf", "0.0.0.0", 10101,
 	    { false, 0, "no listen rule allows" } },
-	{ "star_rule_not_any_ipv6", "rf", "::", 10000,
+	{ "star_rule_not_loopback_ip", "rf", "127.0.0.1", 10000,
+	    { false, 0, "no listen rule allows" } },
+	{ "star_rule_not_ipv6_loopback", "rf", "::1", 10000,
+	    { false, 0, "no listen rule allows" } },
+	{ "star_rule_not_other_address", "rf", "10.0.0.5", 10000,
+	    { false, 0, "no listen rule allows" } },
+	{ "star_rule_not_this_network", "rf", "0.0.0.1", 10000,
 	    { false, 0, "no listen rule allows" } },
 	{ "star_rule_not_loopback", "rf", "localhost", 10000,
 	    { false, 0, "no listen rule allows" } },
@@ -703,6 +839,10 @@ static const struct {
 	    { false, 0, "port below 1024 not named by a rule" } },
 	{ "star_ports_never_1023", "any", "*", 1023,
 	    { false, 0, "port below 1024 not named by a rule" } },
+	{ "star_ports_any_ipv6_never_low", "any", "::", 443,
+	    { false, 0, "port below 1024 not named by a rule" } },
+	{ "star_ports_any_ipv4_high", "any", "0.0.0.0", 8080,
+	    { true, 10, "allowed by rule" } },
 	{ "explicit_low_range", "any", "localhost", 1,
 	    { true, 11, "allowed by rule" } },
 	{ "explicit_low_range_top", "any", "127.0.0.1", 1023,
@@ -770,6 +910,47 @@ START_TEST(listen_port_allowed_checks_one_port)
 }
 END_TEST
 
+/*
+ * What forward.c asks, address by address, for "*", "" and "localhost":
+ * the concrete 0.0.0.0 and :: (a "*" rule), 127.0.0.1 and ::1 (a
+ * "localhost" rule).  Before, "*:PORTS" passed the request and then no
+ * concrete address, so nothing was ever bound.
+ */
+START_TEST(listen_concrete_addresses_of_star_and_loopback)
+{
+	static const char *const conf[] = {
+		"[user star]",
+		"listen = *:8000-8099",
+		"[user lo]",
+		"listen = localhost:9000",
+		"[user v4]",
+		"listen = 0.0.0.0:7000",
+		NULL
+	};
+	struct policy	*p = build(conf);
+
+	ck_assert(policy_decide_listen(p, "star", "*", 8000, NULL));
+	ck_assert(policy_listen_port_allowed(p, "star", "0.0.0.0", 8000));
+	ck_assert(policy_listen_port_allowed(p, "star", "::", 8099));
+	ck_assert(!policy_listen_port_allowed(p, "star", "0.0.0.0", 8100));
+	ck_assert(!policy_listen_port_allowed(p, "star", "127.0.0.1", 8000));
+	ck_assert(!policy_listen_port_allowed(p, "star", "::1", 8000));
+	ck_assert(!policy_decide_listen(p, "star", "", 8000, NULL));
+
+	ck_assert(policy_decide_listen(p, "lo", "localhost", 9000, NULL));
+	ck_assert(policy_listen_port_allowed(p, "lo", "127.0.0.1", 9000));
+	ck_assert(policy_listen_port_allowed(p, "lo", "::1", 9000));
+	ck_assert(!policy_listen_port_allowed(p, "lo", "0.0.0.0", 9000));
+	ck_assert(!policy_listen_port_allowed(p, "lo", "::", 9000));
+
+	/* Naming one wildcard address covers it alone, and not "*". */
+	ck_assert(policy_listen_port_allowed(p, "v4", "0.0.0.0", 7000));
+	ck_assert(!policy_listen_port_allowed(p, "v4", "::", 7000));
+	ck_assert(!policy_decide_listen(p, "v4", "*", 7000, NULL));
+	policy_free(p);
+}
+END_TEST
+
 Suite *
 policy_suite(void)
 {
@@ -781,9 +962,12 @@ policy_suite(void)
 	tcase_add_test(tc, invalid_requests_denied);
 	tcase_add_loop_test(tc, add_rule_table, 0, NITEMS(rule_cases));
 	tcase_add_test(tc, rules_keep_their_origin);
+	tcase_add_loop_test(tc, user_name_rule, 0, NITEMS(user_names));
+	tcase_add_test(tc, user_name_rule_edges);
 	tcase_add_test(tc, sections_and_members);
 	tcase_add_loop_test(tc, listen_table, 0, NITEMS(listen_cases));
 	tcase_add_test(tc, listen_port_allowed_checks_one_port);
+	tcase_add_test(tc, listen_concrete_addresses_of_star_and_loopback);
 	suite_add_tcase(s, tc);
 	return s;
 }
