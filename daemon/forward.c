@@ -29,8 +29,16 @@
 #define FORWARD_ALLOC_TRIES	64	/* binding an allocated port */
 #define FORWARD_BIND_MAX	256
 
+/* A session's listeners, created by its first tcpip-forward. */
+struct forwards {
+	TAILQ_HEAD(, forward)	 list;
+	unsigned		 n;
+};
+
 struct forward {
 	TAILQ_ENTRY(forward)	 entry;
+	struct session_member	 member;
+	struct forwards		*set;
 	struct session		*s;
 	char			 bind[FORWARD_BIND_MAX];	/* as asked */
 	uint16_t		 asked_port;
@@ -39,8 +47,25 @@ struct forward {
 	char			 addrs[FORWARD_ADDRS_MAX][ADDR_TEXT_MAX];
 	int			 ntcp;				/* bound */
 	int			 handles;			/* not closed */
+	/*
+	 * A connection refused (no channel slot, out of memory) is accepted
+	 * into this handle and closed: nothing to allocate, and a listener
+	 * whose connection is not accepted stops listening (libuv).
+	 */
+	uv_tcp_t		 drop;
+	bool			 drop_busy;	/* closing the last one */
+	bool			 drop_waiting;	/* one waits for it... */
+	uv_stream_t		*drop_server;	/* ...on this listener */
 	bool			 closing;
 	char			 rule[256];
+};
+
+static void	forward_step(void *);
+static void	forward_on_session_end(void *, const char *);
+static void	forward_on_reload(void *);
+
+static const struct session_member_ops forward_member_ops = {
+	forward_step, forward_on_session_end, forward_on_reload
 };
 
 /* The concrete addresses a bind string asks for, loopback for "". */
@@ -72,8 +97,8 @@ forward_audit(struct session *s, const char *event, const char *bind,
 {
 	struct audit_rec	r;
 
-	audit_rec_begin(&r, audit_now_ms(), event, s->id);
-	audit_rec_str(&r, "user", s->user);
+	audit_rec_begin(&r, audit_now_ms(), event, session_id(s));
+	audit_rec_str(&r, "user", session_user(s));
 	audit_rec_str(&r, "bind", bind);
 	audit_rec_u64(&r, "port", asked);
 	if (bound != 0)
@@ -90,10 +115,11 @@ forward_audit(struct session *s, const char *event, const char *bind,
 static void
 forward_free_if_done(struct forward *f)
 {
-	if (!f->closing || f->handles > 0)
+	if (!f->closing || f->handles > 0 || f->drop_busy)
 		return;
-	TAILQ_REMOVE(&f->s->forwards, f, entry);
-	f->s->nforwards--;
+	TAILQ_REMOVE(&f->set->list, f, entry);
+	f->set->n--;
+	session_leave(f->s, &f->member);	/* may free the session */
 	free(f);
 }
 
@@ -101,13 +127,10 @@ static void
 forward_on_closed(uv_handle_t *h)
 {
 	struct forward	*f = h->data;
-	struct session	*s = f->s;
 
 	free(h);
-	s->handles--;
 	f->handles--;
 	forward_free_if_done(f);
-	session_handle_closed(s);
 }
 
 /* Closes what is bound so far (f itself stays until the handles close). */
@@ -132,10 +155,37 @@ forward_close(struct forward *f, const char *reason)
 	forward_free_if_done(f);
 }
 
+static void	forward_drop(struct forward *, uv_stream_t *);
+
 static void
-forward_on_refused_closed(uv_handle_t *h)
+forward_on_drop_closed(uv_handle_t *h)
 {
-	free(h);
+	struct forward	*f = h->data;
+
+	f->drop_busy = false;
+	if (f->drop_waiting && !f->closing && f->ntcp > 0) {
+		f->drop_waiting = false;
+		forward_drop(f, f->drop_server);
+		return;
+	}
+	forward_free_if_done(f);
+}
+
+/* Takes the waiting connection off server's backlog and closes it. */
+static void
+forward_drop(struct forward *f, uv_stream_t *server)
+{
+	if (f->drop_busy) {
+		/* Accepted when the last drop has closed. */
+		f->drop_waiting = true;
+		f->drop_server = server;
+		return;
+	}
+	uv_tcp_init(server->loop, &f->drop);
+	f->drop.data = f;
+	f->drop_busy = true;
+	uv_accept(server, (uv_stream_t *)&f->drop);
+	uv_close((uv_handle_t *)&f->drop, forward_on_drop_closed);
 }
 
 static void
@@ -144,25 +194,24 @@ forward_on_connection(uv_stream_t *server, int status)
 	struct forward	*f = server->data;
 	struct session	*s = f->s;
 	struct tunnel	*t;
-	uv_tcp_t	*drop;
+	int		 i;
 
-	if (status < 0 || f->closing || s->dying)
+	if (status < 0 || f->closing)
 		return;
-	if (s->nchannels >= s->cfg->max_channels_per_session ||
-	    (t = tunnel_new_forwarded(s, f->bind, f->port)) == NULL) {
-		/* Take it off the backlog and close it at once. */
-		if ((drop = malloc(sizeof(*drop))) == NULL)
-			return;
-		uv_tcp_init(server->loop, drop);
-		if (uv_accept(server, (uv_stream_t *)drop) == 0)
-			log_verbose("session %s: remote forward %s:%u: "
-			    "connection refused: too many channels", s->id,
-			    f->bind, f->port);
-		uv_close((uv_handle_t *)drop, forward_on_refused_closed);
+	for (i = 0; i < f->ntcp; i++)
+		if (f->tcp[i] == (uv_tcp_t *)server)
+			break;
+	if (session_dying(s) || i == f->ntcp ||
+	    (t = tunnel_new_forwarded(s, f->bind, f->port, f->addrs[i])) ==
+	    NULL) {
+		log_verbose("session %s: remote forward %s:%u: connection "
+		    "refused: too many channels", session_id(s), f->bind,
+		    f->port);
+		forward_drop(f, server);
 		return;
 	}
-	if (uv_accept(server, (uv_stream_t *)&t->tcp) != 0)
-		tunnel_close(t, "accept failed");
+	if (uv_accept(server, tunnel_forwarded_stream(t)) != 0)
+		tunnel_forwarded_failed(t);
 	session_step(s);
 }
 
@@ -180,9 +229,8 @@ forward_bind_one(struct forward *f, const char *addr, uint16_t port,
 	if ((tcp = malloc(sizeof(*tcp))) == NULL)
 		return UV_ENOMEM;
 	addr_to_sockaddr(&a, port, &ss);
-	uv_tcp_init(f->s->poll.loop, tcp);
+	uv_tcp_init(session_loop(f->s), tcp);
 	tcp->data = f;
-	f->s->handles++;
 	f->handles++;
 	if ((rc = uv_tcp_bind(tcp, (struct sockaddr *)&ss,
 	    a.family == AF_INET6 ? UV_TCP_IPV6ONLY : 0)) == 0 &&
@@ -250,8 +298,8 @@ forward_candidates(struct session *s, const char *bind, uint16_t *out,
 	if (getrandom(&x, sizeof(x), 0) != sizeof(x) || x == 0)
 		x = 0x9e3779b97f4a7c15ULL ^ (uintptr_t)s;
 	for (port = 1024; port <= 65535; port++) {
-		if (!policy_listen_port_allowed(s->cfg->policy, s->user, bind,
-		    port))
+		if (!policy_listen_port_allowed(session_config(s)->policy,
+		    session_user(s), bind, port))
 			continue;
 		/* Reservoir sampling: max uniformly chosen ports. */
 		seen++;
@@ -278,23 +326,26 @@ forward_refuse(struct session *s, ssh_message m, const char *bind,
 	log_printable(bind, safe, sizeof(safe));
 	snprintf(line, sizeof(line), "hopd: remote forward %s:%u refused: %s",
 	    safe, port, why);
-	ssh_send_debug(s->ssh, line, 1);
+	ssh_send_debug(session_ssh(s), line, 1);
 	forward_audit(s, "forward_listen", bind, port, 0, decision, rule, why);
 	ssh_message_reply_default(m);
 }
 
 static void
-forward_listen(struct session *s, ssh_message m)
+forward_listen(struct session *s, struct forwards **setp, ssh_message m)
 {
+	const struct config *c = session_config(s);
+	const char	*user = session_user(s);
 	const char	*bind = ssh_message_global_request_address(m);
 	int		 asked = ssh_message_global_request_port(m);
 	char		 concrete[FORWARD_ADDRS_MAX][ADDR_TEXT_MAX];
 	bool		 allowed[FORWARD_ADDRS_MAX] = { false, false };
 	uint16_t	 cand[FORWARD_ALLOC_TRIES];
 	struct verdict	 v;
+	struct forwards	*set = *setp;
 	struct forward	*f;
 	char		 rule[256];
-	size_t		 ncand, c;
+	size_t		 ncand, k;
 	int		 i, n, rc;
 
 	if (bind == NULL)
@@ -304,54 +355,68 @@ forward_listen(struct session *s, ssh_message m)
 		    "invalid bind address");
 		return;
 	}
-	if (!policy_decide_listen(s->cfg->policy, s->user, bind, asked, &v)) {
+	if (!policy_decide_listen(c->policy, user, bind, asked, &v)) {
 		policy_rule_origin(v.rule, rule, sizeof(rule));
 		forward_refuse(s, m, bind, asked, "deny", rule,
 		    "denied by policy");
 		return;
 	}
 	policy_rule_origin(v.rule, rule, sizeof(rule));
-	if (s->nforwards >= s->cfg->max_listeners_per_session) {
-		forward_refuse(s, m, bind, asked, "deny", rule,
-		    "too many listeners");
+	if ((set != NULL ? set->n : 0) >= c->max_listeners_per_session) {
+		if (session_cap_refused(s, "too many listeners "
+		    "(max_listeners_per_session)"))
+			forward_refuse(s, m, bind, asked, "deny", rule,
+			    "too many listeners (max_listeners_per_session)");
+		else
+			ssh_message_reply_default(m);
 		return;
+	}
+	if (set == NULL) {
+		if ((set = calloc(1, sizeof(*set))) == NULL) {
+			forward_refuse(s, m, bind, asked, "allow", rule,
+			    "out of memory");
+			return;
+		}
+		TAILQ_INIT(&set->list);
+		*setp = set;
 	}
 	/* The concrete addresses this user may bind for that request. */
 	n = forward_concrete(bind, concrete);
 	for (i = 0; i < n; i++)
 		allowed[i] = asked == 0 || policy_listen_port_allowed(
-		    s->cfg->policy, s->user, concrete[i], asked);
+		    c->policy, user, concrete[i], asked);
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		forward_refuse(s, m, bind, asked, "allow", rule,
 		    "out of memory");
 		return;
 	}
 	f->s = s;
+	f->set = set;
 	snprintf(f->bind, sizeof(f->bind), "%s", bind);
 	snprintf(f->rule, sizeof(f->rule), "%s", rule);
 	f->asked_port = asked;
-	TAILQ_INSERT_TAIL(&s->forwards, f, entry);
-	s->nforwards++;
+	TAILQ_INSERT_TAIL(&set->list, f, entry);
+	set->n++;
+	session_join(s, &f->member, &forward_member_ops, f);
 	if (asked != 0) {
 		rc = forward_bind_all(f, concrete, allowed, n, asked);
 	} else {
 		ncand = forward_candidates(s, bind, cand, FORWARD_ALLOC_TRIES);
 		rc = UV_EADDRNOTAVAIL;
-		for (c = 0; c < ncand && rc != 0; c++) {
+		for (k = 0; k < ncand && rc != 0; k++) {
 			for (i = 0; i < n; i++)
 				allowed[i] = policy_listen_port_allowed(
-				    s->cfg->policy, s->user, concrete[i],
-				    cand[c]);
-			rc = forward_bind_all(f, concrete, allowed, n, cand[c]);
+				    c->policy, user, concrete[i], cand[k]);
+			rc = forward_bind_all(f, concrete, allowed, n, cand[k]);
 		}
 	}
 	if (rc != 0) {
-		f->closing = true;
-		forward_free_if_done(f);
 		forward_refuse(s, m, bind, asked, "allow", rule,
 		    rc == UV_EADDRINUSE ? "port in use" :
 		    rc == UV_EACCES ? "permission denied" :
 		    asked == 0 ? "no free port allowed" : uv_strerror(rc));
+		f->closing = true;
+		forward_free_if_done(f);
 		return;
 	}
 	forward_audit(s, "forward_listen", bind, asked, f->port, "allow", rule,
@@ -360,18 +425,19 @@ forward_listen(struct session *s, ssh_message m)
 }
 
 static void
-forward_cancel(struct session *s, ssh_message m)
+forward_cancel(struct session *s, struct forwards *set, ssh_message m)
 {
 	const char	*bind = ssh_message_global_request_address(m);
 	int		 port = ssh_message_global_request_port(m);
-	struct forward	*f;
+	struct forward	*f = NULL;
 
 	if (bind == NULL)
 		bind = "";
-	TAILQ_FOREACH(f, &s->forwards, entry)
-		if (!f->closing && f->port == port &&
-		    strcmp(f->bind, bind) == 0)
-			break;
+	if (set != NULL)
+		TAILQ_FOREACH(f, &set->list, entry)
+			if (!f->closing && f->port == port &&
+			    strcmp(f->bind, bind) == 0)
+				break;
 	if (f == NULL) {
 		ssh_message_reply_default(m);
 		return;
@@ -381,14 +447,14 @@ forward_cancel(struct session *s, ssh_message m)
 }
 
 void
-forward_request(struct session *s, ssh_message m)
+forward_request(struct session *s, struct forwards **setp, ssh_message m)
 {
 	switch (ssh_message_subtype(m)) {
 	case SSH_GLOBAL_REQUEST_TCPIP_FORWARD:
-		forward_listen(s, m);
+		forward_listen(s, setp, m);
 		break;
 	case SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD:
-		forward_cancel(s, m);
+		forward_cancel(s, *setp, m);
 		break;
 	default:
 		ssh_message_reply_default(m);
@@ -397,32 +463,41 @@ forward_request(struct session *s, ssh_message m)
 }
 
 void
-forward_close_all(struct session *s)
+forward_set_free(struct forwards *set)
 {
-	struct forward	*f, *next;
-
-	TAILQ_FOREACH_SAFE(f, &s->forwards, entry, next)
-		forward_close(f, "session ended");
+	free(set);	/* empty: its listeners left the session first */
 }
 
-void
-forward_reload(struct session *s)
+static void
+forward_step(void *arg)
 {
-	struct forward	*f, *next;
+	forward_free_if_done(arg);
+}
+
+static void
+forward_on_session_end(void *arg, const char *reason)
+{
+	forward_close(arg, "session ended");
+}
+
+/*
+ * After a reload: a listener the new policy no longer allows closes.  Its
+ * connections are decided again by themselves (tunnel.c), as are those of
+ * listeners cancelled before.
+ */
+static void
+forward_on_reload(void *arg)
+{
+	struct forward	*f = arg;
+	const struct config *c = session_config(f->s);
 	int		 i;
 
-	TAILQ_FOREACH_SAFE(f, &s->forwards, entry, next) {
-		if (f->closing)
-			continue;
-		for (i = 0; i < f->ntcp; i++)
-			if (!policy_listen_port_allowed(s->cfg->policy,
-			    s->user, f->addrs[i], f->port))
-				break;
-		if (i < f->ntcp) {
-			/* Its connections were allowed by that rule too. */
-			tunnel_close_forwarded(s, f->bind, f->port,
-			    "policy_reload");
-			forward_close(f, "policy_reload");
-		}
-	}
+	if (f->closing)
+		return;
+	for (i = 0; i < f->ntcp; i++)
+		if (!policy_listen_port_allowed(c->policy,
+		    session_user(f->s), f->addrs[i], f->port))
+			break;
+	if (i < f->ntcp)
+		forward_close(f, "policy_reload");
 }

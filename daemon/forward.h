@@ -2,7 +2,7 @@
  * forward: remote forwards (ssh -R).  tcpip-forward and
  * cancel-tcpip-forward global requests decided by the listen rules, the
  * listeners they create, and a forwarded-tcpip tunnel per accepted
- * connection.
+ * connection.  Listeners are members of their session (session.h).
  */
 #ifndef HOPD_FORWARD_H
 #define HOPD_FORWARD_H
@@ -10,12 +10,15 @@
 #include <libssh/libssh.h>
 
 struct session;
+struct forwards;
 
-/* A global request of an authenticated session (m stays the caller's). */
-void	forward_request(struct session *s, ssh_message m);
-/* The session ends: every listener of it closes. */
-void	forward_close_all(struct session *s);
-/* After a reload: listeners the new policy no longer allows close. */
-void	forward_reload(struct session *s);
+/*
+ * A global request of an authenticated session (m stays the caller's);
+ * *set holds the session's listeners, created by the first.
+ */
+void	forward_request(struct session *s, struct forwards **set,
+	    ssh_message m);
+/* Frees a session's set once its listeners are gone (NULL is fine). */
+void	forward_set_free(struct forwards *set);
 
 #endif

@@ -1,23 +1,55 @@
 /*
- * sockread: libssh's socket reads, 256 KiB at a time instead of 4 KiB.
- * See sockread.c.
+ * libssh_compat: every use of libssh beyond its documented API, checked
+ * against one libssh version (see libssh_compat.c for each trick).
  */
-#ifndef HOPD_SOCKREAD_H
-#define HOPD_SOCKREAD_H
+#ifndef HOPD_LIBSSH_COMPAT_H
+#define HOPD_LIBSSH_COMPAT_H
 
-#define SOCKREAD_BYTES	(256 * 1024)	/* one real recv() */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libssh/libssh.h>
+
+#define COMPAT_READAHEAD_BYTES	(256 * 1024)	/* one real recv() */
+
+/* Once, before any session: the read-pause table.  0 or -1. */
+int	compat_init(void);
+void	compat_finish(void);
 
 /*
- * Between sockread_fill(fd) and sockread_fill(-1) this thread's recv() on
- * fd may read ahead.  Outside, recv() only hands out what is already held:
- * the caller takes it all (sockread_pending() == 0) before it lets go, or
- * throws it away with sockread_discard() and the connection with it.
+ * Between compat_readahead_fill(fd) and compat_readahead_fill(-1) this
+ * thread's recv() on fd may read ahead.  Outside, recv() only hands out
+ * what is already held: the caller takes it all
+ * (compat_readahead_pending() == 0) before it lets go, or throws it away
+ * with compat_readahead_discard() and the connection with it.
  */
-void		sockread_fill(int fd);
-unsigned	sockread_held(int fd);		/* bytes held for fd */
-unsigned	sockread_pending(void);		/* ...for any fd */
-void		sockread_discard(void);
+void		compat_readahead_fill(int fd);
+unsigned	compat_readahead_held(int fd);		/* bytes held for fd */
+unsigned	compat_readahead_pending(void);		/* ...for any fd */
+void		compat_readahead_discard(void);
 /* Frees this thread's buffer (a thread that filled, before it ends). */
-void		sockread_release(void);
+void		compat_readahead_release(void);
+/* Reads that went ahead, process-wide (0 when HOPD_READAHEAD=0). */
+uint64_t	compat_readahead_reads(void);
+
+/* libssh reads fd no more while paused (-1: fd out of the table). */
+int	compat_read_pause(int fd, bool paused);
+
+/* The peer's maximum packet size of a channel open, or 0 if unsure. */
+uint32_t compat_open_max_packet(ssh_session ssh, ssh_message m);
+/*
+ * Turns a service request message (answered) into one whose default reply
+ * is USERAUTH_FAILURE, kept to answer requests libssh drops.  0 or -1.
+ */
+int	compat_message_as_auth(ssh_session ssh, ssh_message m);
+/* The key and signature state of a publickey auth message. */
+ssh_key	compat_auth_pubkey(ssh_message m, int *state);
+/*
+ * Grants the peer window bytes of window on ch (outside its callbacks):
+ * returns what a read of up to window bytes into scratch (window bytes
+ * long) brought, as ssh_channel_read_timeout.
+ */
+int	compat_channel_grant_window(ssh_channel ch, char *scratch,
+	    uint32_t window);
 
 #endif

@@ -4,13 +4,17 @@
  * live in the worker threads of server.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
@@ -19,7 +23,9 @@
 #include "addr.h"
 #include "audit.h"
 #include "config.h"
+#include "libssh_compat.h"
 #include "log.h"
+#include "lookup.h"
 #include "notify.h"
 #include "policy.h"
 #include "server.h"
@@ -27,7 +33,6 @@
 #define DEFAULT_CONFIG	"/etc/hopd/hopd.ini"
 #define EXPLAIN_ADDRS_MAX 32
 #define STATUS_INTERVAL_MS 5000
-#define RESOLVER_THREADS "32"
 
 enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERROR = 2 };
 
@@ -56,6 +61,126 @@ static struct config *
 load_or_print(const char *path)
 {
 	return config_load(path, stderr);
+}
+
+/* audit_log: the file opens for appending, or can be made in its directory. */
+static int
+check_audit_log(const char *path)
+{
+	char	*copy, *dir;
+	int	 fd, bad = 0;
+
+	if (path == NULL)
+		return 0;
+	fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd != -1) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT) {
+		fprintf(stderr, "%s: audit_log: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if ((copy = strdup(path)) == NULL) {
+		fprintf(stderr, "%s: audit_log: %s\n", path, strerror(errno));
+		return 1;
+	}
+	dir = dirname(copy);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == -1) {
+		fprintf(stderr, "%s: audit_log: cannot create it in %s: %s\n",
+		    path, dir, strerror(errno));
+		bad = 1;
+	}
+	free(copy);
+	return bad;
+}
+
+/*
+ * authorized_keys: without %u or %h the template is one file, which must be
+ * a readable regular file; otherwise the directory before the first of
+ * them must be searchable (nothing to check when it starts with %h).
+ */
+static int
+check_authorized_keys(const char *tmpl)
+{
+	char		 path[PATH_MAX], *slash;
+	const char	*s;
+	size_t		 n = 0;
+	bool		 per_user = false;
+	struct stat	 st;
+	int		 fd;
+
+	if (tmpl == NULL)
+		return 0;
+	for (s = tmpl; *s != '\0' && n < sizeof(path) - 1; s++) {
+		if (*s == '%' && s[1] == '%')
+			s++;
+		else if (*s == '%') {
+			per_user = true;
+			break;
+		}
+		path[n++] = *s;
+	}
+	path[n] = '\0';
+	if (per_user) {
+		if ((slash = strrchr(path, '/')) == NULL)
+			return 0;
+		slash[slash == path ? 1 : 0] = '\0';
+		if (stat(path, &st) == -1 ||
+		    faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == -1) {
+			fprintf(stderr, "%s: authorized_keys: %s\n", path,
+			    strerror(errno));
+			return 1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "%s: authorized_keys: not a "
+			    "directory\n", path);
+			return 1;
+		}
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
+		fprintf(stderr, "%s: authorized_keys: %s\n", path,
+		    strerror(errno));
+		return 1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: authorized_keys: not a regular file\n",
+		    path);
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * hopd -t: the configuration, then every file it names, as far as can be
+ * told without a client: one "FILE: key: reason" line each to stderr.
+ */
+static int
+check(void)
+{
+	struct config	*cfg;
+	int		 bad;
+
+	if ((cfg = load_or_print(config_path)) == NULL)
+		return 1;
+	if (ssh_init() != SSH_OK) {
+		fprintf(stderr, "hopd: cannot initialise libssh\n");
+		config_unref(cfg);
+		return 1;
+	}
+	bad = server_check_host_keys(cfg, stderr);
+	bad += check_audit_log(cfg->audit_log);
+	bad += check_authorized_keys(cfg->authorized_keys);
+	if (bad == 0)
+		printf("%s: configuration ok\n", config_path);
+	config_unref(cfg);
+	ssh_finalize();
+	return bad == 0 ? 0 : 1;
 }
 
 /* hopd --explain: the decision for each address the resolver gives. */
@@ -128,6 +253,19 @@ explain(const char *user, const char *target, const char *portstr)
 	return allowed > 0 ? EXIT_ALLOW : EXIT_DENY;
 }
 
+/* Two audit_log values (NULL: none) name the same file. */
+static bool
+same_path(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * SIGHUP.  A new audit_log is opened before anything changes, so that a
+ * reload either applies whole (policy, log level, audit file) or not at all.
+ */
 static void
 on_reload(uv_signal_t *sig, int signum)
 {
@@ -151,6 +289,13 @@ on_reload(uv_signal_t *sig, int signum)
 		    line = strtok_r(NULL, "\n", &save))
 			log_warnx("%s", line);
 		log_warnx("reload failed: the previous policy stays in force");
+	} else if (!same_path(cfg->audit_log, current->audit_log) &&
+	    audit_open(cfg->audit_log) == -1) {
+		/* audit_open logged why; the old file is still open. */
+		log_warnx("reload failed: cannot open the audit log %s: the "
+		    "previous policy and audit log stay in force",
+		    cfg->audit_log);
+		config_unref(cfg);
 	} else {
 		log_set_level(cfg->log_level);
 		server_reload(cfg);
@@ -196,18 +341,21 @@ static int
 run(bool debug)
 {
 	uv_loop_t	*loop = uv_default_loop();
+	char		 pool[16];
 
 	if ((current = load_or_print(config_path)) == NULL)
 		return 1;
 	/*
 	 * Name lookups run in libuv's one process-wide pool (4 threads by
 	 * default): slow names asked by one user must not stall everyone's.
+	 * Its size is what max_lookups is checked against: not overridable.
 	 */
-	setenv("UV_THREADPOOL_SIZE", RESOLVER_THREADS, 0);
+	snprintf(pool, sizeof(pool), "%d", LOOKUP_POOL_THREADS);
+	setenv("UV_THREADPOOL_SIZE", pool, 1);
 	log_init(debug ? LOG_LEVEL_DEBUG : current->log_level, true,
 	    current->log_syslog || !isatty(STDERR_FILENO));
 	signal(SIGPIPE, SIG_IGN);
-	if (ssh_init() != SSH_OK)
+	if (ssh_init() != SSH_OK || compat_init() == -1)
 		fatalx("cannot initialise libssh");
 	log_route_libssh();
 	if (audit_open(current->audit_log) == -1)
@@ -235,6 +383,9 @@ run(bool debug)
 	audit_close();
 	config_unref(current);
 	ssh_finalize();
+	compat_finish();
+	log_info("read-ahead: %llu reads", (unsigned long long)
+	    compat_readahead_reads());
 	log_info("hopd stopped");
 	return 0;
 }
@@ -247,9 +398,8 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct config	*cfg;
-	bool		 test = false, do_explain = false, debug = false;
-	int		 ch;
+	bool	test = false, do_explain = false, debug = false;
+	int	ch;
 
 	while ((ch = getopt_long(argc, argv, "df:ht", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -280,12 +430,7 @@ main(int argc, char *argv[])
 	}
 	if (argc != 0)
 		usage(EXIT_ERROR);
-	if (test) {
-		if ((cfg = load_or_print(config_path)) == NULL)
-			return 1;
-		printf("%s: configuration ok\n", config_path);
-		config_unref(cfg);
-		return 0;
-	}
+	if (test)
+		return check();
 	return run(debug);
 }

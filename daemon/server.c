@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
@@ -22,7 +23,8 @@
 #include "log.h"
 #include "server.h"
 #include "session.h"
-#include "sockread.h"
+#include "tunnel.h"
+#include "libssh_compat.h"
 
 #define SERVER_ACCEPTS_PER_EVENT 64
 #define SERVER_LISTEN_BACKLOG	 511
@@ -78,7 +80,6 @@ static struct {
 	unsigned		 startups;	/* not yet authenticated */
 	struct startup_source	*sources;
 	size_t			 nsources, cap_sources;
-	int			 tunnels;
 } server = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void
@@ -153,7 +154,7 @@ out:
 	return ok;
 }
 
-void
+static void
 server_startup_done(const struct ip_addr *peer)
 {
 	struct startup_source	*src;
@@ -170,21 +171,15 @@ server_startup_done(const struct ip_addr *peer)
 }
 
 void
-server_tunnel_count(int delta)
-{
-	__atomic_add_fetch(&server.tunnels, delta, __ATOMIC_RELAXED);
-}
-
-void
 server_counts(unsigned *sessions, unsigned *tunnels)
 {
 	unsigned	i, n = 0;
 
 	for (i = 0; i < server.nworkers; i++)
-		n += __atomic_load_n(&server.workers[i].nsessions,
+		n += __atomic_load_n(&server.workers[i].home.nsessions,
 		    __ATOMIC_RELAXED);
 	*sessions = n;
-	*tunnels = __atomic_load_n(&server.tunnels, __ATOMIC_RELAXED);
+	*tunnels = tunnel_live_count();
 }
 
 static struct worker *
@@ -194,9 +189,9 @@ server_pick_worker(void)
 	unsigned	 i;
 
 	for (i = 1; i < server.nworkers; i++)
-		if (__atomic_load_n(&server.workers[i].nsessions,
+		if (__atomic_load_n(&server.workers[i].home.nsessions,
 		    __ATOMIC_RELAXED) <
-		    __atomic_load_n(&best->nsessions, __ATOMIC_RELAXED))
+		    __atomic_load_n(&best->home.nsessions, __ATOMIC_RELAXED))
 			best = &server.workers[i];
 	return best;
 }
@@ -299,43 +294,128 @@ fail:
 	return -1;
 }
 
+/*
+ * A bind that takes host keys as hopd offers them: no ~/.ssh or /etc/ssh
+ * configuration read, RSA keys of SERVER_RSA_MIN_BITS bits at least.
+ */
+static ssh_bind
+server_bind_new(void)
+{
+	ssh_bind	bind;
+	bool		no = false;
+	int		rsa_min = SERVER_RSA_MIN_BITS;
+
+	if ((bind = ssh_bind_new()) == NULL)
+		return NULL;
+	if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
+	    &no) != SSH_OK ||
+	    ssh_bind_options_set(bind, SSH_BIND_OPTIONS_RSA_MIN_SIZE,
+	    &rsa_min) != SSH_OK) {
+		ssh_bind_free(bind);
+		return NULL;
+	}
+	return bind;
+}
+
+/*
+ * The one place a host key is loaded: path into bind (from
+ * server_bind_new), if it is ed25519, or RSA of SERVER_RSA_MIN_BITS bits or
+ * more.  Its SSH_KEYTYPE_*, or -1 with the reason in why.
+ */
+static int
+server_host_key_load(ssh_bind bind, const char *path, char *why,
+    size_t len)
+{
+	ssh_key		key = NULL;
+	struct stat	st;
+	int		fd, type;
+
+	/* libssh only says that it failed: ask the system why first. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, len, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL,
+	    &key) != SSH_OK) {
+		snprintf(why, len, "not a private key (or one with a "
+		    "passphrase)");
+		return -1;
+	}
+	type = ssh_key_type(key);
+	if (type != SSH_KEYTYPE_ED25519 && type != SSH_KEYTYPE_RSA) {
+		snprintf(why, len, "a %s key: only ed25519 and RSA (>= %d "
+		    "bits) host keys are offered", ssh_key_type_to_char(type),
+		    SERVER_RSA_MIN_BITS);
+		goto fail;
+	}
+	/* The bind takes the key; it refuses RSA below RSA_MIN_SIZE. */
+	if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY,
+	    key) != SSH_OK) {
+		snprintf(why, len, "%s", ssh_get_error(bind));
+		goto fail;
+	}
+	return type;
+fail:
+	ssh_key_free(key);
+	return -1;
+}
+
+int
+server_check_host_keys(const struct config *cfg, FILE *errs)
+{
+	ssh_bind	bind;
+	char		why[256];
+	size_t		i;
+	int		bad = 0;
+
+	if ((bind = server_bind_new()) == NULL) {
+		fprintf(errs, "hopd: cannot initialise libssh\n");
+		return 1;
+	}
+	for (i = 0; i < cfg->nhost_keys; i++) {
+		if (server_host_key_load(bind, cfg->host_keys[i], why,
+		    sizeof(why)) == -1) {
+			fprintf(errs, "%s: host_key: %s\n", cfg->host_keys[i],
+			    why);
+			bad++;
+		}
+	}
+	if (cfg->nhost_keys == 0) {
+		fprintf(errs, "%s: no host_key\n", cfg->path);
+		bad++;
+	}
+	ssh_bind_free(bind);
+	return bad;
+}
+
 /* Host key algorithms for the keys a worker holds. */
 static int
 server_load_keys(struct worker *w, const struct config *cfg, char *algs,
     size_t len)
 {
-	ssh_key		key;
-	size_t		i;
-	bool		ed25519 = false, rsa = false;
-	int		type;
+	char	why[256];
+	size_t	i;
+	bool	ed25519 = false, rsa = false;
+	int	type;
 
 	for (i = 0; i < cfg->nhost_keys; i++) {
-		if (ssh_pki_import_privkey_file(cfg->host_keys[i], NULL, NULL,
-		    NULL, &key) != SSH_OK) {
-			log_warnx("cannot load host key %s (missing, "
-			    "unreadable or not a private key)",
-			    cfg->host_keys[i]);
+		type = server_host_key_load(w->bind, cfg->host_keys[i], why,
+		    sizeof(why));
+		if (type == -1) {
+			log_warnx("host key %s: %s", cfg->host_keys[i], why);
 			return -1;
 		}
-		type = ssh_key_type(key);
 		if (type == SSH_KEYTYPE_ED25519)
 			ed25519 = true;
-		else if (type == SSH_KEYTYPE_RSA)
-			rsa = true;	/* its size: SSH_BIND_OPTIONS_RSA_MIN_SIZE */
-		else {
-			log_warnx("host key %s: only ed25519 and RSA (>= %d "
-			    "bits) host keys are offered", cfg->host_keys[i],
-			    SERVER_RSA_MIN_BITS);
-			ssh_key_free(key);
-			return -1;
-		}
-		if (ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_IMPORT_KEY,
-		    key) != SSH_OK) {
-			log_warnx("host key %s: %s", cfg->host_keys[i],
-			    ssh_get_error(w->bind));
-			ssh_key_free(key);
-			return -1;
-		}
+		else
+			rsa = true;
 	}
 	if (!ed25519 && !rsa) {
 		log_warnx("no host key configured");
@@ -350,19 +430,17 @@ static int
 server_worker_init(struct worker *w, unsigned index, struct config *cfg)
 {
 	char	algs[128];
-	bool	no = false;
-	int	rsa_min = SERVER_RSA_MIN_BITS;
 
 	w->index = index;
-	w->cfg = config_ref(cfg);
-	TAILQ_INIT(&w->sessions);
-	if (uv_loop_init(&w->loop) != 0 || (w->bind = ssh_bind_new()) == NULL)
+	w->home.cfg = config_ref(cfg);
+	TAILQ_INIT(&w->home.sessions);
+	w->home.loop = &w->loop;
+	w->home.startup_done = server_startup_done;
+	if (uv_loop_init(&w->loop) != 0 ||
+	    (w->bind = server_bind_new()) == NULL ||
+	    server_load_keys(w, cfg, algs, sizeof(algs)) == -1)
 		return -1;
-	if (ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
-	    &no) != SSH_OK ||
-	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_RSA_MIN_SIZE,
-	    &rsa_min) != SSH_OK || server_load_keys(w, cfg, algs, sizeof(algs)) == -1)
-		return -1;
+	w->home.bind = w->bind;
 	if (ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS,
 	    algs) != SSH_OK ||
 	    ssh_bind_options_set(w->bind, SSH_BIND_OPTIONS_KEY_EXCHANGE,
@@ -389,12 +467,7 @@ server_worker_init(struct worker *w, unsigned index, struct config *cfg)
 static void
 server_worker_stop_sessions(struct worker *w)
 {
-	struct session	*s, *next;
-
-	TAILQ_FOREACH_SAFE(s, &w->sessions, entry, next) {
-		session_kill(s, "server shutdown");
-		session_step(s);
-	}
+	session_home_end(&w->home, "server shutdown");
 }
 
 static void
@@ -404,7 +477,6 @@ server_on_wakeup(uv_async_t *async)
 	struct worker_inbox	*in = &server.inboxes[w->index];
 	struct handoff		*h, *next;
 	struct config		*reload;
-	struct session		*s, *snext;
 	bool			 stop;
 
 	pthread_mutex_lock(&server.lock);
@@ -421,14 +493,11 @@ server_on_wakeup(uv_async_t *async)
 			close(h->fd);
 			server_startup_done(&h->peer);
 		} else
-			session_start(w, h->fd, &h->peer, h->port);
+			session_start(&w->home, h->fd, &h->peer, h->port);
 		free(h);
 	}
 	if (reload != NULL) {
-		config_unref(w->cfg);
-		w->cfg = reload;
-		TAILQ_FOREACH_SAFE(s, &w->sessions, entry, snext)
-			session_reload(s, reload);
+		session_home_reload(&w->home, reload);
 	}
 	if (stop && !w->stopping) {
 		w->stopping = true;
@@ -444,7 +513,8 @@ server_worker_main(void *arg)
 
 	log_route_libssh();
 	uv_run(&w->loop, UV_RUN_DEFAULT);
-	sockread_release();
+	compat_readahead_release();
+	tunnel_thread_release();
 }
 
 int
@@ -552,9 +622,7 @@ server_stop(void)
 			config_unref(server.inboxes[i].reload);
 		uv_loop_close(&w->loop);
 		ssh_bind_free(w->bind);
-		config_unref(w->cfg);
-		free(w->scratch);
-		free(w->gather);
+		config_unref(w->home.cfg);
 	}
 	free(server.workers);
 	free(server.inboxes);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/queue.h>
 
 #include <libssh/libssh.h>
@@ -15,6 +16,7 @@
 #include <uv.h>
 
 #include "addr.h"
+#include "session.h"
 
 struct config;
 struct session;
@@ -25,15 +27,16 @@ struct worker {
 	uv_loop_t		 loop;
 	uv_async_t		 wakeup;	/* new sockets, reload, stop */
 	ssh_bind		 bind;
-	struct config		*cfg;		/* this loop's current snapshot */
-	TAILQ_HEAD(, session)	 sessions;
-	unsigned		 nsessions;	/* atomic reads from acceptor */
-	char			*scratch;	/* TUNNEL_WINDOW_FAR_BYTES */
-	char			*gather;	/* TUNNEL_GATHER_ARENA_BYTES */
-	size_t			 gather_used;
+	struct session_home	 home;		/* its sessions, its config */
 	bool			 stopping;
 };
 
+/*
+ * hopd -t: loads every host key as server_start would and writes one line
+ * "FILE: host_key: reason" to errs per key that does not load.  The number
+ * of those.
+ */
+int	server_check_host_keys(const struct config *cfg, FILE *errs);
 /* Loads host keys, binds listeners into loop, starts the workers. */
 int	server_start(struct config *cfg, uv_loop_t *loop);
 /* Every worker takes cfg for new sessions and re-checks live tunnels. */
@@ -45,9 +48,5 @@ void	server_stop(void);
 /* Sessions and tunnels now open, summed over the workers. */
 void	server_counts(unsigned *sessions, unsigned *tunnels);
 
-/* A connection counted at accept stopped being unauthenticated. */
-void	server_startup_done(const struct ip_addr *peer);
-/* Live tunnels, for the status line. */
-void	server_tunnel_count(int delta);
 
 #endif

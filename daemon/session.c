@@ -3,7 +3,15 @@
  * requests of an authenticated user, and the bridge between libssh and
  * libuv: the socket is watched by a uv_poll_t, libssh reads it in
  * ssh_event_dopoll(), and session_step() does everything else, after every
- * libuv callback, outside libssh's callbacks.
+ * libuv callback, outside libssh's callbacks.  Tunnels and listeners are
+ * members of their session (session.h): they ask to be stepped.
+ *
+ * Bounds against any peer: before login every message counts
+ * (SESSION_PREAUTH_MESSAGES_MAX); libssh's socket is not read while what it
+ * has queued for the peer may be over SESSION_OUT_READ_BYTES (before login)
+ * or SESSION_OUT_PAUSE_BYTES (after), and tunnels hand it nothing more
+ * while that may be over SESSION_OUT_FEED_BYTES; caps are checked before
+ * anything is allocated, and a session that keeps asking past them ends.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -25,17 +33,31 @@
 #include "auth.h"
 #include "config.h"
 #include "forward.h"
+#include "libssh_compat.h"
 #include "log.h"
 #include "policy.h"
-#include "server.h"
 #include "session.h"
-#include "sockread.h"
 #include "tunnel.h"
 
 #define SESSION_DOPOLL_ROUNDS	64	/* per readable event, for fairness */
 #define SESSION_MIN_PACKET_BYTES 1024	/* smaller: libssh 0.10.6 spins */
 #define SESSION_MESSAGES_PER_STEP 64	/* fairness between sessions */
 #define SESSION_AUTH_REQUESTS_PER_TRY 4	/* x max_auth_tries, probes too */
+#define SESSION_USER_MAX	64
+/*
+ * Before login: messages of any kind (service, auth, anything else), and
+ * the bound on what libssh may have queued for the peer before hopd stops
+ * reading it.  OpenSSH sends one service request and a few auth requests.
+ */
+#define SESSION_PREAUTH_EXTRA_MESSAGES 8
+#define SESSION_OUT_READ_BYTES	(16 * 1024)
+/* After login: feed tunnels' bytes below this, stop reading above that. */
+#define SESSION_OUT_FEED_BYTES	(256 * 1024)
+#define SESSION_OUT_PAUSE_BYTES	(512 * 1024)
+/* Wire bytes a packet may add to its payload: length, padding, MAC. */
+#define SESSION_PACKET_OVERHEAD_BYTES 324
+/* A session channel gets libssh's first window and never more. */
+#define SESSION_SHELL_BUFFER_MAX_BYTES (32000 + 35000)
 
 static const char session_refusal[] =
     "hopd: this host only forwards TCP connections; "
@@ -44,94 +66,337 @@ static const char session_refusal[] =
 /* A "session" channel: it only ever says session_refusal and exits 1. */
 struct shell_channel {
 	struct shell_channel	*next;
+	struct session		*s;
 	ssh_channel		 ch;
+	struct ssh_channel_callbacks_struct cb;
 	bool			 pty;
 	bool			 told;		/* message, status, EOF sent */
 };
 
+enum { JOB_IDLE, JOB_RUN, JOB_WAIT };
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;		/* in the home's list */
+	struct session_home	*home;
+	struct config		*cfg;		/* reference, for new channels */
+	ssh_session		 ssh;
+	ssh_event		 event;
+	int			 fd;
+	uv_poll_t		 poll;
+	int			 poll_events;
+	uv_timer_t		 timer;		/* login grace time */
+	char			 id[SESSION_ID_LEN + 1];
+	struct ip_addr		 peer_ip;
+	char			 peer[ADDR_TEXT_MAX];
+	char			 local[ADDR_TEXT_MAX];
+	enum {
+		SESSION_KEX,
+		SESSION_AUTH,
+		SESSION_OPEN
+	}			 state;
+	bool			 dying;		/* teardown requested */
+	bool			 torn_down;	/* ssh side freed */
+	bool			 unauth_counted; /* holds a startup slot */
+	bool			 read_paused;
+	const char		*end_reason;
+	char			 user[SESSION_USER_MAX];
+	unsigned		 auth_failures;
+	unsigned		 auth_requests;
+	unsigned		 preauth_messages;
+	/*
+	 * To answer an auth request libssh drops (a bad signature gets no
+	 * reply from libssh): the service request, retyped (libssh_compat.c,
+	 * trick 6).  A drop is a packet read with no message for it.
+	 */
+	ssh_message		 auth_spare;
+	uint64_t		 msg_packets;	/* raw.in_packets, last message */
+	struct ssh_counter_struct raw;		/* libssh's packet counters */
+	uint64_t		 out_mark_bytes;	/* raw.out_* when libssh's */
+	uint64_t		 out_mark_packets;	/* output was last empty */
+	struct session_member_list members;
+	struct session_member_list runq;
+	struct session_member_list waitq;
+	unsigned		 nmembers;
+	struct shell_channel	*shells;
+	struct forwards		*forwards;
+	unsigned		 nchannels;	/* open or opening */
+	unsigned		 npending;	/* direct-tcpip being decided */
+	unsigned		 channel_seq;	/* audit channel numbers */
+	unsigned		 cap_refusals;
+	unsigned		 caps_told;	/* bits: session_cap_ends */
+	uint64_t		 bytes_in, bytes_out;
+	uint64_t		 start_ms;
+	unsigned		 handles;	/* uv handles not yet closed */
+	bool			 in_step;
+	bool			 gathering;	/* reading: tunnels write after */
+	bool			 step_again;
+};
+
 static void	session_teardown(struct session *);
 static void	session_on_poll(uv_poll_t *, int, int);
+static void	session_free_if_done(struct session *);
 
-/*
- * The head of libssh 0.10's private struct ssh_message_struct
- * (include/libssh/messages.h at libssh-0.10.6), up to the channel open
- * request: the only way to see the peer's maximum packet size, which
- * 0.10.6 cannot cope with below 11 bytes (it loops forever writing empty
- * packets).  Every read is validated against the public accessors first.
- */
-struct libssh_auth_request_head {
-	char		*username;
-	int		 method;
-	char		*password;
-	void		*pubkey;
-	char		*sigtype;
-	int		 signature_state;
-	char		 kbdint_response;
-};
+/* ---------------------------------------------------------------- the API */
 
-struct libssh_open_request_head {
-	int		 type;
-	uint32_t	 sender;
-	uint32_t	 window;
-	uint32_t	 packet_size;
-	char		*originator;
-	uint16_t	 originator_port;
-	char		*destination;
-	uint16_t	 destination_port;
-};
-
-struct libssh_message_head {
-	ssh_session				session;
-	int					type;
-	struct libssh_auth_request_head		auth_request;
-	struct libssh_open_request_head		channel_request_open;
-};
-
-/* The peer's maximum packet size for a channel open, or 0 if unsure. */
-static uint32_t
-session_open_max_packet(struct session *s, ssh_message m)
+ssh_session
+session_ssh(const struct session *s)
 {
-	const struct libssh_message_head *h = (const void *)m;
-	const struct libssh_open_request_head *o = &h->channel_request_open;
-
-	if (h->session != s->ssh || h->type != ssh_message_type(m) ||
-	    h->type != SSH_REQUEST_CHANNEL_OPEN ||
-	    o->type != ssh_message_subtype(m))
-		return 0;
-	if (o->type == SSH_CHANNEL_DIRECT_TCPIP &&
-	    (o->destination != ssh_message_channel_request_open_destination(m) ||
-	    o->originator != ssh_message_channel_request_open_originator(m) ||
-	    o->destination_port !=
-	    ssh_message_channel_request_open_destination_port(m)))
-		return 0;
-	return o->packet_size;
+	return s->ssh;
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-/*
- * Auth must come from the message queue to be answered by us; the two
- * accessors it needs are deprecated (not removed) in libssh 0.10.
- */
-static ssh_key
-session_auth_key(ssh_message m, int *state)
+uv_loop_t *
+session_loop(const struct session *s)
 {
-	*state = ssh_message_auth_publickey_state(m);
-	return ssh_message_auth_pubkey(m);
+	return s->home->loop;
 }
-#pragma GCC diagnostic pop
 
+const struct config *
+session_config(const struct session *s)
+{
+	return s->cfg;
+}
+
+const char *
+session_id(const struct session *s)
+{
+	return s->id;
+}
+
+const char *
+session_user(const struct session *s)
+{
+	return s->user;
+}
+
+bool
+session_dying(const struct session *s)
+{
+	return s->dying || s->torn_down;
+}
+
+unsigned
+session_next_channel(struct session *s)
+{
+	return ++s->channel_seq;
+}
+
+bool
+session_take_channel(struct session *s)
+{
+	if (s->nchannels >= s->cfg->max_channels_per_session)
+		return false;
+	s->nchannels++;
+	return true;
+}
+
+void
+session_give_channel(struct session *s)
+{
+	s->nchannels--;
+}
+
+void
+session_open_decided(struct session *s)
+{
+	s->npending--;
+}
+
+void
+session_count_bytes(struct session *s, uint64_t in, uint64_t out)
+{
+	s->bytes_in += in;
+	s->bytes_out += out;
+}
+
+bool
+session_gathering(const struct session *s)
+{
+	return s->gathering;
+}
+
+/*
+ * At most what libssh may hold for the socket: nothing when its output
+ * buffer is empty, else every packet it built since it last was (raw
+ * counters count payload when a packet goes into that buffer).
+ */
+static uint64_t
+session_out_queued(struct session *s)
+{
+	if (s->ssh == NULL ||
+	    (ssh_get_status(s->ssh) & SSH_WRITE_PENDING) == 0) {
+		s->out_mark_bytes = s->raw.out_bytes;
+		s->out_mark_packets = s->raw.out_packets;
+		return 0;
+	}
+	return (s->raw.out_bytes - s->out_mark_bytes) +
+	    (s->raw.out_packets - s->out_mark_packets) *
+	    SESSION_PACKET_OVERHEAD_BYTES;
+}
+
+bool
+session_may_feed(struct session *s)
+{
+	return !s->dying && s->ssh != NULL &&
+	    session_out_queued(s) < SESSION_OUT_FEED_BYTES;
+}
+
+/* The end of a session that kept asking past a cap, by the cap's name. */
+static const char *const session_cap_ends[][2] = {
+	{ "max_channels_per_session",
+	  "too many refused requests (max_channels_per_session)" },
+	{ "max_pending_opens_per_session",
+	  "too many refused requests (max_pending_opens_per_session)" },
+	{ "max_lookups_per_user",
+	  "too many refused requests (max_lookups_per_user)" },
+	{ "max_lookups",
+	  "too many refused requests (max_lookups)" },
+	{ "max_listeners_per_session",
+	  "too many refused requests (max_listeners_per_session)" },
+};
+
+bool
+session_cap_refused(struct session *s, const char *reason)
+{
+	size_t		i, n = sizeof(session_cap_ends) /
+			    sizeof(session_cap_ends[0]);
+	bool		first;
+
+	for (i = 0; i < n; i++)
+		if (strstr(reason, session_cap_ends[i][0]) != NULL)
+			break;
+	first = i == n || (s->caps_told & (1u << i)) == 0;
+	if (i < n)
+		s->caps_told |= 1u << i;
+	if (++s->cap_refusals > s->cfg->max_refused_per_session)
+		session_kill(s, i < n ? session_cap_ends[i][1] :
+		    "too many refused requests");
+	return first;
+}
+
+/* ---------------------------------------------------------------- members */
+
+void
+session_join(struct session *s, struct session_member *m,
+    const struct session_member_ops *ops, void *arg)
+{
+	m->ops = ops;
+	m->arg = arg;
+	m->where = JOB_IDLE;
+	TAILQ_INSERT_TAIL(&s->members, m, all);
+	s->nmembers++;
+}
+
+static void
+session_unqueue(struct session *s, struct session_member *m)
+{
+	if (m->where == JOB_RUN)
+		TAILQ_REMOVE(&s->runq, m, queue);
+	else if (m->where == JOB_WAIT)
+		TAILQ_REMOVE(&s->waitq, m, queue);
+	m->where = JOB_IDLE;
+}
+
+void
+session_leave(struct session *s, struct session_member *m)
+{
+	session_unqueue(s, m);
+	TAILQ_REMOVE(&s->members, m, all);
+	s->nmembers--;
+	session_free_if_done(s);
+}
+
+void
+session_run(struct session *s, struct session_member *m)
+{
+	if (m->where == JOB_RUN)
+		return;
+	session_unqueue(s, m);
+	TAILQ_INSERT_TAIL(&s->runq, m, queue);
+	m->where = JOB_RUN;
+}
+
+void
+session_wait_ssh(struct session *s, struct session_member *m)
+{
+	if (m->where != JOB_IDLE)
+		return;		/* running soon anyway */
+	TAILQ_INSERT_TAIL(&s->waitq, m, queue);
+	m->where = JOB_WAIT;
+}
+
+/* The SSH side moved (read, or output drained): waiters run again. */
+static void
+session_wake_waiters(struct session *s)
+{
+	struct session_member	*m;
+
+	while ((m = TAILQ_FIRST(&s->waitq)) != NULL) {
+		TAILQ_REMOVE(&s->waitq, m, queue);
+		TAILQ_INSERT_TAIL(&s->runq, m, queue);
+		m->where = JOB_RUN;
+	}
+}
+
+/* Steps the members that asked, each once; true if some asked again. */
+static bool
+session_run_members(struct session *s)
+{
+	struct session_member	*m;
+	unsigned		 n = 0;
+
+	TAILQ_FOREACH(m, &s->runq, queue)
+		n++;
+	/* Those that ask again during the pass run in the next one. */
+	while (n-- > 0 && (m = TAILQ_FIRST(&s->runq)) != NULL) {
+		TAILQ_REMOVE(&s->runq, m, queue);
+		m->where = JOB_IDLE;
+		m->ops->step(m->arg);	/* may leave: m is gone then */
+	}
+	return !TAILQ_EMPTY(&s->runq);
+}
+
+/* ---------------------------------------------------------------- the bridge */
+
+/*
+ * libssh's socket is read only while what it queued for the peer is under
+ * a bound: before login, its answers are all it sends; after, tunnels stop
+ * feeding it earlier (session_may_feed), so only libssh's own answers
+ * (keepalives, unimplemented messages) can take it there.
+ */
 static void
 session_update_poll(struct session *s)
 {
-	int	events = UV_READABLE;
+	uint64_t	queued = session_out_queued(s);
+	bool		pause;
+	int		events = UV_READABLE;
 
-	if (s->ssh != NULL &&
-	    (ssh_get_poll_flags(s->ssh) & SSH_WRITE_PENDING) != 0)
+	if (s->dying)
+		return;
+	pause = queued >= (s->state == SESSION_OPEN ?
+	    SESSION_OUT_PAUSE_BYTES : SESSION_OUT_READ_BYTES);
+	if (pause != s->read_paused) {
+		if (compat_read_pause(s->fd, pause) == -1 ||
+		    compat_read_pause(ssh_get_fd(s->ssh), pause) == -1) {
+			session_kill(s, "socket out of range");
+			return;
+		}
+		s->read_paused = pause;
+	}
+	if (pause)
+		events = 0;
+	/*
+	 * Writable: libssh has output to flush, or members still asked to
+	 * run when the step's rounds ran out (the next event runs them).
+	 */
+	if ((ssh_get_poll_flags(s->ssh) & SSH_WRITE_PENDING) != 0 ||
+	    !TAILQ_EMPTY(&s->runq))
 		events |= UV_WRITABLE;
 	if (events != s->poll_events) {
 		s->poll_events = events;
-		uv_poll_start(&s->poll, events, session_on_poll);
+		if (events == 0)
+			uv_poll_stop(&s->poll);
+		else
+			uv_poll_start(&s->poll, events, session_on_poll);
 	}
 }
 
@@ -158,45 +423,62 @@ session_quickack(struct session *s)
 {
 	int	one = 1;
 
-	if (s->state != SESSION_OPEN && !s->dying)
+	if (s->state != SESSION_OPEN && !s->dying && !s->torn_down)
 		setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
+/*
+ * Takes what the read-ahead holds for the session before control goes
+ * back to libuv (no epoll event would tell of it): more rounds while each
+ * one takes some.  Bytes libssh will not take (it stops reading only when
+ * it is out of memory) go with the session.
+ */
+static void
+session_drain_readahead(struct session *s)
+{
+	unsigned	held;
+
+	compat_readahead_fill(-1);
+	while ((held = compat_readahead_pending()) > 0 && s->event != NULL &&
+	    ssh_event_dopoll(s->event, 0) == SSH_OK &&
+	    compat_readahead_pending() < held)
+		;
+	if (compat_readahead_pending() > 0) {
+		compat_readahead_discard();
+		session_kill(s, "libssh stopped reading its socket");
+	}
 }
 
 static void
 session_on_poll(uv_poll_t *poll, int status, int events)
 {
 	struct session	*s = poll->data;
-	unsigned	 held;
 	int		 i;
 
 	if (status < 0) {
 		session_kill(s, "connection lost");
 	} else if (!s->dying) {
 		/*
-		 * libssh reads SOCKREAD_BYTES ahead here; what it has not
-		 * taken when the rounds end is taken before we leave, since
-		 * no epoll event will tell of it: more rounds while each
-		 * one takes some.  Bytes libssh will not take (it stops
-		 * reading only when it is out of memory) go with the session.
-		 * Tunnels gather what comes for them meanwhile, and write it
-		 * to their targets after (tunnel_on_channel_data).
+		 * libssh reads COMPAT_READAHEAD_BYTES ahead here once the
+		 * user is in (before, a peer gets no more than libssh's own
+		 * 4 KiB reads).  Tunnels gather what comes for them
+		 * meanwhile, and write it to their targets after.
 		 */
 		s->gathering = true;
-		sockread_fill(ssh_get_fd(s->ssh));
-		for (i = 0; i < SESSION_DOPOLL_ROUNDS; i++)
+		if (s->state == SESSION_OPEN)
+			compat_readahead_fill(ssh_get_fd(s->ssh));
+		/*
+		 * Before login one round: libssh reads 4 KiB, and what it
+		 * queued is dispatched (and counted) before it reads more.
+		 */
+		for (i = 0; i < (s->state == SESSION_OPEN ?
+		    SESSION_DOPOLL_ROUNDS : 1); i++)
 			if (ssh_event_dopoll(s->event, 0) != SSH_OK)
 				break;
-		sockread_fill(-1);
-		while ((held = sockread_pending()) > 0 &&
-		    ssh_event_dopoll(s->event, 0) == SSH_OK &&
-		    sockread_pending() < held)
-			;
-		if (sockread_pending() > 0) {
-			sockread_discard();
-			session_kill(s, "libssh stopped reading its socket");
-		}
+		session_drain_readahead(s);
 		s->gathering = false;
-		tunnel_flush_gathered(s);	/* also if s is ending */
+		tunnel_flush_gathered();	/* also if s is ending */
+		session_wake_waiters(s);
 	}
 	session_step(s);
 	session_quickack(s);
@@ -211,6 +493,8 @@ session_on_grace_timer(uv_timer_t *timer)
 		session_kill(s, "login grace time exceeded");
 	session_step(s);
 }
+
+/* ---------------------------------------------------------------- auth */
 
 static void
 session_audit_auth(struct session *s, const char *user, ssh_key key,
@@ -232,30 +516,70 @@ session_audit_auth(struct session *s, const char *user, ssh_key key,
 }
 
 static void
+session_auth_release(struct session *s)
+{
+	if (s->auth_spare != NULL) {
+		ssh_message_free(s->auth_spare);
+		s->auth_spare = NULL;
+	}
+}
+
+/* An authentication failure: counted, and the end says why as sshd does. */
+static void
+session_auth_count_failure(struct session *s)
+{
+	if (++s->auth_failures >= s->cfg->max_auth_tries) {
+		ssh_session_set_disconnect_message(s->ssh,
+		    "Too many authentication failures");
+		session_kill(s, "too many authentication failures");
+	}
+}
+
+static void
 session_auth_failed(struct session *s, ssh_message m, const char *user,
     ssh_key key, const char *reason)
 {
 	session_audit_auth(s, user, key, "failure", reason);
 	ssh_message_auth_set_methods(m, SSH_AUTH_METHOD_PUBLICKEY);
 	ssh_message_reply_default(m);
-	if (++s->auth_failures >= s->cfg->max_auth_tries)
-		session_kill(s, "too many authentication failures");
+	session_auth_count_failure(s);
+}
+
+/*
+ * libssh drops a signed request whose signature does not verify, without
+ * a reply (a user name with a NUL byte is cut there, so its signature never
+ * verifies): a packet came and no message with it.  The spare answers it
+ * with a failure, which counts as one.
+ */
+static void
+session_auth_check_dropped(struct session *s)
+{
+	if (s->auth_spare == NULL || s->state != SESSION_AUTH || s->dying ||
+	    s->raw.in_packets == s->msg_packets)
+		return;
+	s->msg_packets = s->raw.in_packets;
+	session_audit_auth(s, s->user[0] != '\0' ? s->user : NULL, NULL,
+	    "failure", "request dropped (bad signature)");
+	ssh_message_auth_set_methods(s->auth_spare, SSH_AUTH_METHOD_PUBLICKEY);
+	ssh_message_reply_default(s->auth_spare);
+	session_auth_count_failure(s);
 }
 
 /* The policy's user names, short enough for s->user, no leading dot. */
 static bool
 session_valid_user(const char *user)
 {
-	return policy_valid_user_name(user) && user[0] != '.' &&
-	    strlen(user) < SESSION_USER_MAX;
+	return user != NULL && policy_valid_user_name(user) &&
+	    user[0] != '.' && strlen(user) < SESSION_USER_MAX;
 }
 
 /*
  * Public keys only.  An unknown user, a missing file and an unlisted key
  * all get the same failure; a key the file lists gets PK_OK for a probe
- * and success once libssh has verified the signature.
+ * and success once libssh has verified the signature.  Returns true when
+ * it kept m.
  */
-static void
+static bool
 session_auth(struct session *s, ssh_message m)
 {
 	const char	*user = ssh_message_auth_user(m);
@@ -264,11 +588,11 @@ session_auth(struct session *s, ssh_message m)
 
 	if (s->state != SESSION_AUTH) {
 		ssh_message_reply_default(m);
-		return;
+		return false;
 	}
 	if (s->user[0] != '\0' && user != NULL && strcmp(user, s->user) != 0) {
 		session_kill(s, "user changed during authentication");
-		return;
+		return false;
 	}
 	/*
 	 * Every request counts, probes and other methods too (sshd counts
@@ -277,42 +601,60 @@ session_auth(struct session *s, ssh_message m)
 	 */
 	if (++s->auth_requests > SESSION_AUTH_REQUESTS_PER_TRY *
 	    s->cfg->max_auth_tries) {
+		ssh_session_set_disconnect_message(s->ssh,
+		    "Too many authentication failures");
 		session_kill(s, "too many authentication requests");
-		return;
+		return false;
 	}
 	if (ssh_message_subtype(m) != SSH_AUTH_METHOD_PUBLICKEY) {
 		/* "none" and any other method: say what is possible. */
 		ssh_message_auth_set_methods(m, SSH_AUTH_METHOD_PUBLICKEY);
 		ssh_message_reply_default(m);
-		return;
+		return false;
 	}
 	if (!session_valid_user(user)) {
 		session_auth_failed(s, m, user, NULL, "invalid user name");
-		return;
+		return false;
 	}
 	snprintf(s->user, sizeof(s->user), "%s", user);
-	key = session_auth_key(m, &state);
+	key = compat_auth_pubkey(m, &state);
 	if (key == NULL || !auth_key_allowed(s->cfg->authorized_keys, user,
 	    key)) {
 		session_auth_failed(s, m, user, key, "key not authorized");
-		return;
+		return false;
 	}
 	if (state == SSH_PUBLICKEY_STATE_NONE) {
 		ssh_message_auth_reply_pk_ok_simple(m);
-		return;
+		return false;
 	}
 	if (state != SSH_PUBLICKEY_STATE_VALID) {
 		session_auth_failed(s, m, user, key, "bad signature");
-		return;
+		return false;
 	}
 	ssh_message_auth_reply_success(m, 0);
 	s->state = SESSION_OPEN;
+	session_auth_release(s);
 	uv_timer_stop(&s->timer);
 	if (s->unauth_counted) {
 		s->unauth_counted = false;
-		server_startup_done(&s->peer_ip);
+		s->home->startup_done(&s->peer_ip);
 	}
 	session_audit_auth(s, user, key, "success", "key authorized");
+	return false;
+}
+
+/* ---------------------------------------------------------------- channels */
+
+/* Session channels get data only by ignoring their window: see above. */
+static int
+session_on_shell_data(ssh_session ss, ssh_channel ch, void *data,
+    uint32_t len, int is_stderr, void *arg)
+{
+	struct shell_channel	*sc = arg;
+
+	if (len > SESSION_SHELL_BUFFER_MAX_BYTES)
+		session_kill(sc->s, "protocol violation: data past the window");
+	return 0;
 }
 
 static void
@@ -329,6 +671,11 @@ session_open_shell(struct session *s, ssh_message m)
 		free(sc);
 		return;
 	}
+	sc->s = s;
+	sc->cb.userdata = sc;
+	sc->cb.channel_data_function = session_on_shell_data;
+	ssh_callbacks_init(&sc->cb);
+	ssh_set_channel_callbacks(sc->ch, &sc->cb);
 	sc->next = s->shells;
 	s->shells = sc;
 	s->nchannels++;
@@ -379,97 +726,82 @@ session_channel_request(struct session *s, ssh_message m)
 	}
 }
 
-static const char *
-session_channel_type(int subtype)
-{
-	switch (subtype) {
-	case SSH_CHANNEL_SESSION:
-		return "session";
-	case SSH_CHANNEL_DIRECT_TCPIP:
-		return "direct-tcpip";
-	case SSH_CHANNEL_FORWARDED_TCPIP:
-		return "forwarded-tcpip";
-	case SSH_CHANNEL_X11:
-		return "x11";
-	case SSH_CHANNEL_AUTH_AGENT:
-		return "auth-agent";
-	default:
-		return "unknown";
-	}
-}
-
-/* A channel refused before any tunnel exists: on the record all the same. */
+/*
+ * A channel open past a cap: refused before anything is allocated; the
+ * first refusal for each cap is on the record, and a session that goes on
+ * asking ends (session_cap_refused).
+ */
 static void
-session_refuse_open(struct session *s, ssh_message m, const char *reason)
+session_refuse_cap(struct session *s, ssh_message m, const char *reason)
 {
-	struct audit_rec	 r;
-	const char		*dest = NULL;
-	char			 target[ADDR_NAME_MAX + 16];
-	int			 subtype = ssh_message_subtype(m);
+	bool	audit = session_cap_refused(s, reason);
 
-	if (subtype == SSH_CHANNEL_DIRECT_TCPIP &&
-	    (dest = ssh_message_channel_request_open_destination(m)) != NULL)
-		snprintf(target, sizeof(target), "%.*s:%d", ADDR_NAME_MAX,
-		    dest, ssh_message_channel_request_open_destination_port(m));
-	audit_rec_begin(&r, audit_now_ms(), "channel_open", s->id);
-	audit_rec_u64(&r, "channel", ++s->channel_seq);
-	audit_rec_str(&r, "type", session_channel_type(subtype));
-	audit_rec_str(&r, "user", s->user);
-	audit_rec_str(&r, "target", dest != NULL ? target : NULL);
-	audit_rec_str(&r, "decision", "deny");
-	audit_rec_str(&r, "rule", "default");
-	audit_rec_str(&r, "result", "refused");
-	audit_rec_str(&r, "reason", reason);
-	audit_rec_end(&r);
-	audit_emit(&r);
-	ssh_message_reply_default(m);
-	ssh_message_free(m);
+	tunnel_refuse_open(s, m, reason, audit);
 }
 
 static void
 session_channel_open(struct session *s, ssh_message m)
 {
-	uint32_t	maxpkt;
+	const struct config	*c = s->cfg;
+	uint32_t		 maxpkt;
+	int			 subtype = ssh_message_subtype(m);
 
 	if (s->state != SESSION_OPEN) {
 		ssh_message_reply_default(m);
 		ssh_message_free(m);
 		return;
 	}
-	switch (ssh_message_subtype(m)) {
-	case SSH_CHANNEL_DIRECT_TCPIP:
-	case SSH_CHANNEL_SESSION:
-		maxpkt = session_open_max_packet(s, m);
-		if (maxpkt < SESSION_MIN_PACKET_BYTES) {
-			log_verbose("session %s: maximum packet size %u < %d",
-			    s->id, maxpkt, SESSION_MIN_PACKET_BYTES);
-			ssh_send_debug(s->ssh, "hopd: channel refused: "
-			    "maximum packet size too small", 1);
-			session_refuse_open(s, m, "maximum packet size too small");
-			return;
-		}
-		if (ssh_message_subtype(m) == SSH_CHANNEL_DIRECT_TCPIP) {
-			tunnel_open_direct(s, m);	/* takes m */
-			return;
-		}
-		if (s->nchannels >= s->cfg->max_channels_per_session) {
-			session_refuse_open(s, m, "too many channels");
-			return;
-		}
+	if (subtype != SSH_CHANNEL_DIRECT_TCPIP &&
+	    subtype != SSH_CHANNEL_SESSION) {
+		tunnel_refuse_open(s, m, "channel type not supported", true);
+		return;
+	}
+	maxpkt = compat_open_max_packet(s->ssh, m);
+	if (maxpkt < SESSION_MIN_PACKET_BYTES) {
+		log_verbose("session %s: maximum packet size %u < %d", s->id,
+		    maxpkt, SESSION_MIN_PACKET_BYTES);
+		ssh_send_debug(s->ssh, "hopd: channel refused: maximum packet "
+		    "size too small", 1);
+		tunnel_refuse_open(s, m, "maximum packet size too small", true);
+		return;
+	}
+	if (s->nchannels >= c->max_channels_per_session) {
+		session_refuse_cap(s, m,
+		    "too many channels (max_channels_per_session)");
+		return;
+	}
+	if (subtype == SSH_CHANNEL_SESSION) {
 		session_open_shell(s, m);
 		ssh_message_free(m);
 		return;
-	default:
-		session_refuse_open(s, m, "channel type not supported");
+	}
+	if (s->npending >= c->max_pending_opens_per_session) {
+		session_refuse_cap(s, m, "too many opens in progress "
+		    "(max_pending_opens_per_session)");
 		return;
 	}
+	s->npending++;
+	tunnel_open_direct(s, m);	/* takes m, decides the pending */
 }
 
-static void
+/* Returns true when it kept m. */
+static bool
 session_dispatch(struct session *s, ssh_message m)
 {
 	const char	*service;
 
+	/*
+	 * Before login every message counts: auth requests against their
+	 * own cap (session_auth), any other (paramiko sends a service
+	 * request before each auth request) against as many and a few.
+	 */
+	if (s->state != SESSION_OPEN &&
+	    ssh_message_type(m) != SSH_REQUEST_AUTH &&
+	    ++s->preauth_messages > SESSION_AUTH_REQUESTS_PER_TRY *
+	    s->cfg->max_auth_tries + SESSION_PREAUTH_EXTRA_MESSAGES) {
+		session_kill(s, "too many messages before authentication");
+		return false;
+	}
 	switch (ssh_message_type(m)) {
 	case SSH_REQUEST_SERVICE:
 		service = ssh_message_service_service(m);
@@ -478,19 +810,23 @@ session_dispatch(struct session *s, ssh_message m)
 			break;
 		}
 		ssh_message_service_reply_success(m);
+		if (s->auth_spare == NULL && s->state == SESSION_AUTH &&
+		    compat_message_as_auth(s->ssh, m) == 0) {
+			s->auth_spare = m;
+			return true;
+		}
 		break;
 	case SSH_REQUEST_AUTH:
-		session_auth(s, m);
-		break;
+		return session_auth(s, m);
 	case SSH_REQUEST_CHANNEL_OPEN:
 		session_channel_open(s, m);	/* takes m */
-		return;
+		return true;
 	case SSH_REQUEST_CHANNEL:
 		session_channel_request(s, m);
 		break;
 	case SSH_REQUEST_GLOBAL:
 		if (s->state == SESSION_OPEN)
-			forward_request(s, m);
+			forward_request(s, &s->forwards, m);
 		else
 			ssh_message_reply_default(m);
 		break;
@@ -498,7 +834,7 @@ session_dispatch(struct session *s, ssh_message m)
 		ssh_message_reply_default(m);
 		break;
 	}
-	ssh_message_free(m);
+	return false;
 }
 
 static void
@@ -515,6 +851,7 @@ session_step_shells(struct session *s)
 			p = &sc->next;
 			continue;
 		}
+		ssh_remove_channel_callbacks(sc->ch, &sc->cb);
 		ssh_channel_free(sc->ch);
 		*p = sc->next;
 		free(sc);
@@ -532,9 +869,9 @@ session_ssh_closed(struct session *s)
 static bool
 session_step_once(struct session *s)
 {
-	struct tunnel	*t, *tnext;
 	ssh_message	 m;
 	int		 rc, n = 0;
+	bool		 again;
 
 	if (s->state == SESSION_KEX) {
 		rc = ssh_handle_key_exchange(s->ssh);
@@ -553,20 +890,21 @@ session_step_once(struct session *s)
 		/* Bounded: the rest waits for the next round or event. */
 		while (!s->dying && n < SESSION_MESSAGES_PER_STEP &&
 		    (m = ssh_message_get(s->ssh)) != NULL) {
-			session_dispatch(s, m);
+			s->msg_packets = s->raw.in_packets;
+			if (!session_dispatch(s, m))
+				ssh_message_free(m);
 			n++;
 		}
+		if (n == 0)
+			session_auth_check_dropped(s);
 	}
 	if (!s->dying && session_ssh_closed(s))
 		session_kill(s, "connection closed by client");
 	if (s->dying)
 		return false;
-	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext)
-		tunnel_step(t);
+	again = session_run_members(s);
 	session_step_shells(s);
-	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext)
-		tunnel_reap(t);
-	return n > 0;
+	return n > 0 || again;
 }
 
 void
@@ -579,6 +917,8 @@ session_step(struct session *s)
 		return;
 	}
 	s->in_step = true;
+	if (!s->torn_down && s->state == SESSION_OPEN)
+		compat_readahead_fill(ssh_get_fd(s->ssh));
 	for (rounds = 0; rounds < SESSION_DOPOLL_ROUNDS; rounds++) {
 		s->step_again = false;
 		if (s->torn_down || !session_step_once(s)) {
@@ -586,14 +926,24 @@ session_step(struct session *s)
 				break;
 		}
 	}
+	if (!s->torn_down) {
+		session_drain_readahead(s);
+		tunnel_flush_gathered();
+	}
 	if (s->dying && !s->torn_down)
 		session_teardown(s);
-	if (!s->torn_down)
+	if (!s->torn_down) {
 		session_update_poll(s);
+	} else {
+		/* Members finishing on their own (flushing to targets). */
+		while (session_run_members(s))
+			;
+	}
 	s->in_step = false;
-	if (s->torn_down)
-		session_handle_closed(s);	/* maybe the last one */
+	session_free_if_done(s);
 }
+
+/* ---------------------------------------------------------------- the end */
 
 static void
 session_audit_end(struct session *s)
@@ -619,67 +969,73 @@ session_on_handle_closed(uv_handle_t *h)
 	if (h == (uv_handle_t *)&s->poll)
 		close(s->fd);
 	s->handles--;
-	session_handle_closed(s);
+	session_free_if_done(s);
 }
 
 /*
- * The end of the SSH side: every tunnel is dropped (what was queued for a
+ * The end of the SSH side: every member is told (what was queued for a
  * target is still written, bounded in time), every channel freed before
  * the session, the poll handle closed before our copy of the socket.
  */
 static void
 session_teardown(struct session *s)
 {
-	struct tunnel		*t, *tnext;
+	struct session_member	*m, *mnext;
 	struct shell_channel	*sc;
 
-	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext) {
-		tunnel_abort(t, s->end_reason);
-		tunnel_reap(t);
-	}
-	forward_close_all(s);
+	s->torn_down = true;	/* members see the SSH side as gone */
+	TAILQ_FOREACH_SAFE(m, &s->members, all, mnext)
+		m->ops->end(m->arg, s->end_reason);
 	while ((sc = s->shells) != NULL) {
 		s->shells = sc->next;
+		ssh_remove_channel_callbacks(sc->ch, &sc->cb);
 		ssh_channel_free(sc->ch);
 		free(sc);
 		s->nchannels--;
 	}
+	session_auth_release(s);
 	if (s->unauth_counted) {
 		s->unauth_counted = false;
-		server_startup_done(&s->peer_ip);
+		s->home->startup_done(&s->peer_ip);
 	}
 	session_audit_end(s);
+	if (s->read_paused) {
+		compat_read_pause(s->fd, false);
+		compat_read_pause(ssh_get_fd(s->ssh), false);
+	}
+	if (!session_ssh_closed(s)) {
+		/*
+		 * libssh writes the DISCONNECT (and its reason) at once only
+		 * if a poll saw the socket writable with nothing queued;
+		 * else it is dropped with the socket.  One flush and one
+		 * poll, no waiting: a peer that does not read gets nothing.
+		 */
+		ssh_blocking_flush(s->ssh, 0);
+		ssh_event_dopoll(s->event, 0);
+		ssh_disconnect(s->ssh);
+	}
 	ssh_event_remove_session(s->event, s->ssh);
 	ssh_event_free(s->event);
 	s->event = NULL;
-	if (!session_ssh_closed(s))
-		ssh_disconnect(s->ssh);
 	ssh_free(s->ssh);
 	s->ssh = NULL;
 	uv_close((uv_handle_t *)&s->poll, session_on_handle_closed);
 	uv_close((uv_handle_t *)&s->timer, session_on_handle_closed);
-	s->torn_down = true;
 }
 
-void
-session_handle_closed(struct session *s)
+static void
+session_free_if_done(struct session *s)
 {
-	struct tunnel	*t, *tnext;
-
-	if (!s->torn_down || s->in_step)
+	if (!s->torn_down || s->in_step || s->handles > 0 || s->nmembers > 0)
 		return;
-	/* Tunnels still flushing to their targets finish on their own. */
-	TAILQ_FOREACH_SAFE(t, &s->tunnels, entry, tnext) {
-		tunnel_step(t);
-		tunnel_reap(t);
-	}
-	if (s->handles > 0 || !TAILQ_EMPTY(&s->tunnels))
-		return;
-	TAILQ_REMOVE(&s->worker->sessions, s, entry);
-	__atomic_sub_fetch(&s->worker->nsessions, 1, __ATOMIC_RELAXED);
+	forward_set_free(s->forwards);
+	TAILQ_REMOVE(&s->home->sessions, s, entry);
+	__atomic_sub_fetch(&s->home->nsessions, 1, __ATOMIC_RELAXED);
 	config_unref(s->cfg);
 	free(s);
 }
+
+/* ---------------------------------------------------------------- the start */
 
 static void
 session_audit_start(struct session *s)
@@ -710,7 +1066,7 @@ session_make_id(struct session *s)
 }
 
 void
-session_start(struct worker *w, int fd, const struct ip_addr *peer,
+session_start(struct session_home *home, int fd, const struct ip_addr *peer,
     uint16_t peer_port)
 {
 	struct session		*s;
@@ -722,14 +1078,15 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto fail;
-	s->worker = w;
-	s->cfg = config_ref(w->cfg);
+	s->home = home;
+	s->cfg = config_ref(home->cfg);
 	s->fd = fd;
 	s->peer_ip = *peer;
 	s->unauth_counted = true;
 	s->start_ms = audit_now_ms();
-	TAILQ_INIT(&s->tunnels);
-	TAILQ_INIT(&s->forwards);
+	TAILQ_INIT(&s->members);
+	TAILQ_INIT(&s->runq);
+	TAILQ_INIT(&s->waitq);
 	session_make_id(s);
 	addr_format_port(peer, peer_port, s->peer, sizeof(s->peer));
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 &&
@@ -739,13 +1096,14 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 	/* libssh closes its socket when the peer goes: give it a copy. */
 	if ((sshfd = dup(fd)) == -1 || (s->ssh = ssh_new()) == NULL)
 		goto fail;
-	if (ssh_bind_accept_fd(w->bind, s->ssh, sshfd) != SSH_OK) {
-		log_warnx("session %s: %s", s->id, ssh_get_error(w->bind));
+	if (ssh_bind_accept_fd(home->bind, s->ssh, sshfd) != SSH_OK) {
+		log_warnx("session %s: %s", s->id, ssh_get_error(home->bind));
 		if (ssh_get_fd(s->ssh) == sshfd)
 			sshfd = -1;	/* libssh's now: ssh_free closes it */
 		goto fail;
 	}
 	sshfd = -1;
+	ssh_set_counters(s->ssh, NULL, &s->raw);
 	/* No compression: nothing to gain on a tunnel, an oracle to lose. */
 	if (ssh_options_set(s->ssh, SSH_OPTIONS_COMPRESSION_C_S, "none") < 0 ||
 	    ssh_options_set(s->ssh, SSH_OPTIONS_COMPRESSION_S_C, "none") < 0)
@@ -759,19 +1117,19 @@ session_start(struct worker *w, int fd, const struct ip_addr *peer,
 	    ssh_event_add_session(s->event, s->ssh) != SSH_OK)
 		goto fail;
 
-	uv_poll_init_socket(&w->loop, &s->poll, fd);
+	uv_poll_init_socket(home->loop, &s->poll, fd);
 	s->poll.data = s;
 	s->handles++;
 	s->poll_events = UV_READABLE;
 	uv_poll_start(&s->poll, UV_READABLE, session_on_poll);
-	uv_timer_init(&w->loop, &s->timer);
+	uv_timer_init(home->loop, &s->timer);
 	s->timer.data = s;
 	s->handles++;
 	if (s->cfg->login_grace_time_ms > 0)
 		uv_timer_start(&s->timer, session_on_grace_timer,
 		    s->cfg->login_grace_time_ms, 0);
-	TAILQ_INSERT_TAIL(&w->sessions, s, entry);
-	__atomic_add_fetch(&w->nsessions, 1, __ATOMIC_RELAXED);
+	TAILQ_INSERT_TAIL(&home->sessions, s, entry);
+	__atomic_add_fetch(&home->nsessions, 1, __ATOMIC_RELAXED);
 	log_verbose("session %s: connection from %s", s->id, s->peer);
 	session_audit_start(s);
 	session_step(s);
@@ -789,22 +1147,41 @@ fail:
 		free(s);
 	}
 	close(fd);
-	server_startup_done(peer);
+	home->startup_done(peer);
 }
 
-void
+static void
 session_reload(struct session *s, struct config *cfg)
 {
-	struct tunnel	*t;
+	struct session_member	*m, *mnext;
 
 	config_unref(s->cfg);
 	s->cfg = config_ref(cfg);
-	if (s->dying || s->state != SESSION_OPEN)
+	if (s->dying || s->torn_down || s->state != SESSION_OPEN)
 		return;
-	TAILQ_FOREACH(t, &s->tunnels, entry)
-		if (!t->close_requested &&
-		    !tunnel_still_allowed(t, cfg->policy, s->user))
-			tunnel_close(t, "policy_reload");
-	forward_reload(s);
+	TAILQ_FOREACH_SAFE(m, &s->members, all, mnext)
+		m->ops->reload(m->arg);
 	session_step(s);
+}
+
+void
+session_home_reload(struct session_home *home, struct config *cfg)
+{
+	struct session	*s, *next;
+
+	config_unref(home->cfg);
+	home->cfg = cfg;
+	TAILQ_FOREACH_SAFE(s, &home->sessions, entry, next)
+		session_reload(s, cfg);
+}
+
+void
+session_home_end(struct session_home *home, const char *reason)
+{
+	struct session	*s, *next;
+
+	TAILQ_FOREACH_SAFE(s, &home->sessions, entry, next) {
+		session_kill(s, reason);
+		session_step(s);
+	}
 }

@@ -38,7 +38,7 @@ ACCEPTED=$(echo "$OUT" | sed -n 's/^accepted \([0-9]*\) .*/\1/p')
 assert_le 20 "$ACCEPTED" "channels accepted in one session"
 assert_ne 0 "$ACCEPTED" "channels accepted in one session"
 audit_wait "a refusal for too many channels" event=channel_open \
-    "reason=too many channels"
+    "reason=too many channels (max_channels_per_session)"
 
 step "auth_request_flood_ends_the_connection"
 OUT=$(timeout 60 "${HOSTILE[@]}" 127.0.0.1 1 auth-flood) ||

@@ -14,11 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sockread.h"
+#include "libssh_compat.h"
 
-Suite	*sockread_suite(void);
+Suite	*libssh_compat_suite(void);
 
-#define PATTERN_BYTES	(3 * SOCKREAD_BYTES + 1234)
+#define PATTERN_BYTES	(3 * COMPAT_READAHEAD_BYTES + 1234)
 
 static int	sp[2] = { -1, -1 };	/* sp[0] read by "libssh" */
 static char	pattern[PATTERN_BYTES];
@@ -41,7 +41,7 @@ teardown(void)
 	if (sp[1] != -1)
 		close(sp[1]);
 	sp[0] = sp[1] = -1;
-	sockread_release();
+	compat_readahead_release();
 }
 
 static void
@@ -78,7 +78,7 @@ START_TEST(reads_as_usual_when_not_filling)
 
 	send_all(sp[1], pattern, 100);
 	ck_assert_int_eq(recv(sp[0], buf, 10, 0), 10);
-	ck_assert_uint_eq(sockread_held(sp[0]), 0);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 0);
 	ck_assert_int_eq(recv(sp[0], buf + 10, sizeof(buf) - 10, 0), 90);
 	ck_assert_int_eq(memcmp(buf, pattern, 100), 0);
 }
@@ -108,7 +108,7 @@ writer_main(void *arg)
 START_TEST(byte_exact_through_read_ahead_any_step)
 {
 	static const size_t	steps[] = { 1, 7, 4096, 5000, 65535 };
-	static char		out[2 * SOCKREAD_BYTES + 999];
+	static char		out[2 * COMPAT_READAHEAD_BYTES + 999];
 	struct writer		w;
 	size_t			i, len = sizeof(out);
 
@@ -119,14 +119,14 @@ START_TEST(byte_exact_through_read_ahead_any_step)
 		ck_assert_int_eq(pthread_create(&w.thread, NULL, writer_main,
 		    &w), 0);
 		memset(out, 0, len);
-		sockread_fill(sp[0]);
+		compat_readahead_fill(sp[0]);
 		recv_exact(sp[0], out, len, steps[i]);
-		sockread_fill(-1);
+		compat_readahead_fill(-1);
 		ck_assert_int_eq(pthread_join(w.thread, NULL), 0);
 		ck_assert_uint_eq(w.len, 0);
 		ck_assert_msg(memcmp(out, pattern + i, len) == 0,
 		    "bytes differ with step %zu", steps[i]);
-		ck_assert_uint_eq(sockread_held(sp[0]), 0);
+		ck_assert_uint_eq(compat_readahead_held(sp[0]), 0);
 	}
 }
 END_TEST
@@ -137,18 +137,18 @@ START_TEST(reads_ahead_only_when_filling)
 
 	send_all(sp[1], pattern, 3 * 4096);
 	ck_assert_int_eq(recv(sp[0], buf, 4096, 0), 4096);
-	ck_assert_uint_eq(sockread_held(sp[0]), 0);	/* not filling */
-	sockread_fill(sp[1]);				/* another fd */
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 0);	/* not filling */
+	compat_readahead_fill(sp[1]);				/* another fd */
 	ck_assert_int_eq(recv(sp[0], buf, 4096, 0), 4096);
-	ck_assert_uint_eq(sockread_held(sp[0]), 0);
-	sockread_fill(sp[0]);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 0);
+	compat_readahead_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 100, 0), 100);
-	ck_assert_uint_eq(sockread_held(sp[0]), 4096 - 100);
-	sockread_fill(-1);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 4096 - 100);
+	compat_readahead_fill(-1);
 	/* Held bytes are still handed out, in order, once filling ends. */
 	ck_assert_int_eq(recv(sp[0], buf, sizeof(buf), 0), 4096 - 100);
 	ck_assert_int_eq(memcmp(buf, pattern + 2 * 4096 + 100, 4096 - 100), 0);
-	ck_assert_uint_eq(sockread_held(sp[0]), 0);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 0);
 }
 END_TEST
 
@@ -160,10 +160,10 @@ START_TEST(poll_tells_of_held_bytes_and_still_sees_others)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
 	send_all(sp[1], pattern, 64);
-	sockread_fill(sp[0]);
+	compat_readahead_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 16, 0), 16);
-	sockread_fill(-1);
-	ck_assert_uint_eq(sockread_held(sp[0]), 48);
+	compat_readahead_fill(-1);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 48);
 
 	/* The kernel has nothing for sp[0]: only the held bytes make it
 	 * readable, and an infinite timeout does not block. */
@@ -204,13 +204,13 @@ START_TEST(close_forgets_so_a_reused_number_sees_only_its_own_bytes)
 	int	old = sp[0], pair[2];
 
 	send_all(sp[1], "secret of the first connection", 30);
-	sockread_fill(sp[0]);
+	compat_readahead_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 6, 0), 6);
-	sockread_fill(-1);
-	ck_assert_uint_eq(sockread_held(old), 24);
+	compat_readahead_fill(-1);
+	ck_assert_uint_eq(compat_readahead_held(old), 24);
 	ck_assert_int_eq(close(sp[0]), 0);
 	sp[0] = -1;
-	ck_assert_uint_eq(sockread_held(old), 0);
+	ck_assert_uint_eq(compat_readahead_held(old), 0);
 
 	/* The lowest free number comes back: the same one. */
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
@@ -231,21 +231,21 @@ START_TEST(held_bytes_only_go_to_their_own_fd)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
 	send_all(sp[1], "0123456789", 10);
 	send_all(other[1], "other", 5);
-	sockread_fill(sp[0]);
+	compat_readahead_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 2, 0), 2);
-	ck_assert_uint_eq(sockread_held(sp[0]), 8);
-	ck_assert_uint_eq(sockread_held(other[0]), 0);
-	ck_assert_uint_eq(sockread_pending(), 8);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 8);
+	ck_assert_uint_eq(compat_readahead_held(other[0]), 0);
+	ck_assert_uint_eq(compat_readahead_pending(), 8);
 	/* Another fd, even the one being filled next, reads its own. */
-	sockread_fill(other[0]);
+	compat_readahead_fill(other[0]);
 	ck_assert_int_eq(recv(other[0], buf, sizeof(buf), 0), 5);
 	ck_assert_int_eq(memcmp(buf, "other", 5), 0);
-	ck_assert_uint_eq(sockread_held(sp[0]), 8);
-	sockread_fill(-1);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 8);
+	compat_readahead_fill(-1);
 	/* Thrown away: the fd reads the kernel again (nothing there). */
-	sockread_discard();
-	ck_assert_uint_eq(sockread_held(sp[0]), 0);
-	ck_assert_uint_eq(sockread_pending(), 0);
+	compat_readahead_discard();
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 0);
+	ck_assert_uint_eq(compat_readahead_pending(), 0);
 	errno = 0;
 	ck_assert_int_eq(recv(sp[0], buf, sizeof(buf), MSG_DONTWAIT), -1);
 	ck_assert_int_eq(errno, EAGAIN);
@@ -261,14 +261,14 @@ START_TEST(eof_and_errors_come_after_the_held_bytes)
 	send_all(sp[1], "abcdefghij", 10);
 	close(sp[1]);
 	sp[1] = -1;
-	sockread_fill(sp[0]);
+	compat_readahead_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 4, 0), 4);
 	ck_assert_int_eq(recv(sp[0], buf + 4, sizeof(buf) - 4, 0), 6);
 	ck_assert_int_eq(memcmp(buf, "abcdefghij", 10), 0);
 	ck_assert_int_eq(recv(sp[0], buf, sizeof(buf), 0), 0);
-	ck_assert_uint_eq(sockread_held(sp[0]), 0);
+	ck_assert_uint_eq(compat_readahead_held(sp[0]), 0);
 	ck_assert_int_eq(recv(sp[0], buf, sizeof(buf), 0), 0);
-	sockread_fill(-1);
+	compat_readahead_fill(-1);
 }
 END_TEST
 
@@ -277,14 +277,14 @@ START_TEST(odd_flags_never_skip_held_bytes)
 	char	buf[64];
 
 	send_all(sp[1], "0123456789", 10);
-	sockread_fill(sp[0]);
+	compat_readahead_fill(sp[0]);
 	ck_assert_int_eq(recv(sp[0], buf, 2, 0), 2);
 	errno = 0;
 	ck_assert_int_eq(recv(sp[0], buf, 2, MSG_PEEK), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(recv(sp[0], buf, 2, MSG_DONTWAIT), 2);
 	ck_assert_int_eq(memcmp(buf, "23", 2), 0);
-	sockread_fill(-1);
+	compat_readahead_fill(-1);
 	/* Empty again: MSG_DONTWAIT on an empty socket is the kernel's. */
 	ck_assert_int_eq(recv(sp[0], buf, sizeof(buf), 0), 6);
 	errno = 0;
@@ -294,7 +294,7 @@ START_TEST(odd_flags_never_skip_held_bytes)
 END_TEST
 
 Suite *
-sockread_suite(void)
+libssh_compat_suite(void)
 {
 	Suite	*s = suite_create("sockread");
 	TCase	*tc = tcase_create("sockread");
