@@ -64,11 +64,17 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh conf/demo.sh $(BUILD)/hopd
 
-# HOPD_TESTS="tests/integration/a.sh ..." selects integration scripts;
+# HOPD_TESTS="tests/integration/a.sh ..." selects integration scripts (an
+# empty selection is an error: `make unit` runs the unit suites alone);
 # CK_RUN_SUITE=NAME one suite.
 check: all $(CHECK_BIN)
-	@HOPD=$(abspath $(BUILD)/hopd) \
-	    HOPD_TESTS="$${HOPD_TESTS-$(INTEG_TESTS)}" \
+	@tests="$${HOPD_TESTS-$(INTEG_TESTS)}"; \
+	if [ -z "$$(echo $$tests)" ]; then \
+		echo "make check: HOPD_TESTS selects no integration" \
+		    "script (make unit runs the unit tests alone)" >&2; \
+		exit 1; \
+	fi; \
+	HOPD=$(abspath $(BUILD)/hopd) HOPD_TESTS="$$tests" \
 	    HOPD_TEST_LOGS=$(abspath $(BUILD))/tests/logs $(CHECK_BIN)
 
 unit: $(CHECK_BIN)

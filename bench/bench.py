@@ -31,6 +31,12 @@ CIPHERS = ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"]
 CIPHER_SHORT = {CIPHERS[0]: "chacha20", CIPHERS[1]: "aes128-gcm"}
 USER = "nobody"        # the bastion login, for both bastions
 FORBIDDEN_PORTS = {2024}
+# The data lives in tmpfs: from a file on disk, on a machine that reclaims
+# idle page cache, both bastions measured the disk (80-120 MB/s).
+DATA_DIR = "/dev/shm"
+# A -W row within this fraction of the direct loopback ceiling (the same
+# endpoints, no bastion) may measure the endpoints, not the bastion.
+CEILING_MARGIN = 0.10
 
 
 def log(msg):
@@ -295,6 +301,18 @@ def ssh_cmd(env, b, cipher=None, extra=()):
     return cmd + list(extra)
 
 
+def sink_sample(reply, ok, err, size, wall):
+    """The sample dict of an upload from the sink's "OK ..." reply."""
+    m = re.match(rb"OK (\d+) (match|differ) ([\d.]+) ([\d.]+)", reply)
+    if not ok or not m:
+        return {"ok": False, "error": (err or reply)[-300:].decode(
+            "utf-8", "replace"), "wall": wall}
+    n, h, tf, tl = int(m[1]), m[2].decode(), float(m[3]), float(m[4])
+    ok = n == size and h == "match"
+    return {"ok": ok, "bytes": n, "t_first": tf, "t_last": tl,
+            "wall": wall, "error": None if ok else "bytes differ"}
+
+
 def upload(env, b, cipher, path, size):
     """ssh -W to the sink with the file as stdin; returns a sample dict."""
     cmd = ssh_cmd(env, b, cipher, ["-W", "127.0.0.1:%d" % env.sink,
@@ -303,34 +321,18 @@ def upload(env, b, cipher, path, size):
     with open(path, "rb") as f:
         r = subprocess.run(cmd, stdin=f, capture_output=True, timeout=900)
     t1 = time.monotonic()
-    m = re.match(rb"OK (\d+) (match|differ) ([\d.]+) ([\d.]+)", r.stdout)
-    if r.returncode != 0 or not m:
-        return {"ok": False, "error": (r.stderr or r.stdout)[-300:].decode(
-            "utf-8", "replace"), "wall": t1 - t0}
-    n, h, tf, tl = int(m[1]), m[2].decode(), float(m[3]), float(m[4])
-    ok = n == size and h == "match"
-    return {"ok": ok, "bytes": n, "t_first": tf, "t_last": tl,
-            "wall": t1 - t0, "error": None if ok else "bytes differ"}
+    return sink_sample(r.stdout, r.returncode == 0, r.stderr, size, t1 - t0)
 
 
-def download(env, b, cipher, size):
-    """ssh -W to the source asking for size bytes; compares what arrives
-    with the data file (memcmp: a hash in Python would cost more CPU, on
-    the bastion's CPUs, than the bastion does)."""
-    cmd = ssh_cmd(env, b, cipher, ["-W", "127.0.0.1:%d" % env.source,
-                                   "%s@127.0.0.1" % USER])
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    p.stdin.write(b"%d\n" % size)
-    p.stdin.close()
+def receive(env, fd, size, deadline):
+    """Reads fd to EOF comparing every byte with the data (memcmp: a hash
+    in Python would cost more CPU, on the bastion's CPUs, than the bastion
+    does).  (bytes, same, time of first byte, time of last byte)."""
     same = True
     n = 0
     tf = tl = None
     buf = bytearray(1 << 20)
     mv = memoryview(buf)
-    fd = p.stdout.fileno()
-    deadline = t0 + 900
     while time.monotonic() < deadline:
         k = os.readv(fd, [buf])
         if k <= 0:
@@ -341,6 +343,21 @@ def download(env, b, cipher, size):
         same = same and n + k <= size and \
             same_bytes(mv, k, env.data_map, n)
         n += k
+    return n, same, tf, tl
+
+
+def download(env, b, cipher, size):
+    """ssh -W to the source asking for size bytes; compares what arrives
+    with the data file."""
+    cmd = ssh_cmd(env, b, cipher, ["-W", "127.0.0.1:%d" % env.source,
+                                   "%s@127.0.0.1" % USER])
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(b"%d\n" % size)
+    p.stdin.close()
+    deadline = t0 + 900
+    n, same, tf, tl = receive(env, p.stdout.fileno(), size, deadline)
     try:
         rc = p.wait(max(1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
@@ -353,6 +370,52 @@ def download(env, b, cipher, size):
             "wall": t1 - t0,
             "error": None if ok else "rc=%d bytes=%d %s" % (
                 rc, n, err[-300:].decode("utf-8", "replace"))}
+
+
+def direct_upload(env, size):
+    """The data straight to the sink over loopback, no ssh, no bastion:
+    what the sink takes at most (sendfile from tmpfs costs little)."""
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", env.sink),
+                                      timeout=900) as s, \
+                open(env.data, "rb") as f:
+            s.settimeout(None)      # blocking: sendfile, not EAGAIN
+            off = 0
+            while off < size:
+                k = os.sendfile(s.fileno(), f.fileno(), off,
+                                min(size - off, 8 << 20))
+                if k <= 0:
+                    break
+                off += k
+            s.shutdown(socket.SHUT_WR)
+            reply = b""
+            while len(reply) < 256:
+                k = s.recv(256)
+                if not k:
+                    break
+                reply += k
+    except OSError as e:
+        return {"ok": False, "error": str(e)}
+    return sink_sample(reply, True, b"", size, time.monotonic() - t0)
+
+
+def direct_download(env, size):
+    """The source straight to the driver's receiver, no ssh, no bastion."""
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", env.source),
+                                      timeout=900) as s:
+            s.settimeout(None)      # blocking: readv, not EAGAIN
+            s.sendall(b"%d\n" % size)
+            n, same, tf, tl = receive(env, s.fileno(), size, t0 + 900)
+    except OSError as e:
+        return {"ok": False, "error": str(e)}
+    ok = n == size and same
+    t1 = time.monotonic()
+    return {"ok": ok, "bytes": n, "t_first": tf or t1, "t_last": tl or t1,
+            "wall": t1 - t0,
+            "error": None if ok else "bytes=%d same=%s" % (n, same)}
 
 
 def rate_mbs(samples):
@@ -390,6 +453,45 @@ def sc_throughput(env, b, cipher, direction, reps):
         mbs.append(r)
         cpu.append(((c1 - c0) / HZ, n))
     return mbs, cpu, bad
+
+
+def sc_direct(env, reps):
+    """The -W rows' ceiling: each direction reps times without a bastion.
+    {"up": [MB/s], "down": [MB/s]}, errors."""
+    out, bad = {"up": [], "down": []}, []
+    for _ in range(reps):
+        for d, fn in (("up", direct_upload), ("down", direct_download)):
+            s = fn(env, env.size)
+            if s["ok"]:
+                out[d].append(rate_mbs([s])[0])
+            else:
+                bad.append("direct %s: %s" % (d, s["error"]))
+    return out, bad
+
+
+def bound_warnings(rows, direct):
+    """A -W row whose median is within CEILING_MARGIN of what the endpoints
+    do alone may measure the endpoints, not the bastion: one line each."""
+    out = []
+    for r in rows:
+        m = re.match(r"-W \S+ (up|down) MB/s$", r["name"])
+        if not m or not direct.get(m[1]):
+            continue
+        ceiling = max(direct[m[1]])
+        for side in ("hopd", "sshd"):
+            s = r[side]
+            if s and s["median"] >= (1 - CEILING_MARGIN) * ceiling:
+                out.append("WARNING: %s: %s %.0f MB/s is within %d%% of the "
+                           "direct loopback ceiling (%.0f MB/s, %s without a "
+                           "bastion): this row may measure the %s, not the "
+                           "bastion" % (
+                               r["name"], side, s["median"],
+                               100 * CEILING_MARGIN, ceiling,
+                               "data file to the sink" if m[1] == "up" else
+                               "source to the receiver",
+                               "sink" if m[1] == "up" else
+                               "source and receiver"))
+    return out
 
 
 class Via:
@@ -802,8 +904,16 @@ def main():
         env.authorized_keys = os.path.join(env.tmp, "authorized_keys")
         env.size = P["size"]
         env.qsize = env.size // 4
-        env.data = os.path.join(env.tmp, "data.bin")
-        env.quarter = os.path.join(env.tmp, "quarter.bin")
+        st = os.statvfs(DATA_DIR) if os.path.isdir(DATA_DIR) else None
+        need = env.size + env.qsize + (64 << 20)
+        if st is None or st.f_bavail * st.f_frsize < need:
+            die("%d MiB free in %s needed for the data (tmpfs, so that no "
+                "row measures the disk); --quick needs less" % (
+                    need >> 20, DATA_DIR))
+        env.shm = tempfile.mkdtemp(prefix="hopd-bench.", dir=DATA_DIR)
+        os.chmod(env.shm, 0o755)
+        env.data = os.path.join(env.shm, "data.bin")
+        env.quarter = os.path.join(env.shm, "quarter.bin")
         with open(env.data, "wb") as f, open(env.quarter, "wb") as fq, \
                 open("/dev/urandom", "rb") as r:
             done = 0
@@ -880,7 +990,12 @@ def main():
                 hs = R[b.name]["handshakes"]
                 conn_cpu[b.name] = statistics.median(
                     x["cpu_ms_per_conn"] for x in hs) / 1000
+        direct = {}
         if want("tput"):
+            log("direct loopback, no bastion: %d MiB up and down x%d" % (
+                env.size >> 20, P["reps"]))
+            direct, bad = sc_direct(env, P["reps"])
+            errors += bad
             for cipher in CIPHERS:
                 for d in ("up", "down"):
                     key = "%s %s" % (CIPHER_SHORT[cipher], d)
@@ -991,6 +1106,13 @@ def main():
         info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
         info["seconds"] = time.monotonic() - t_start
         print_table(rows, info, mode)
+        if direct.get("up") or direct.get("down"):
+            print("direct loopback, no bastion (the -W rows' ceiling): up "
+                  "(to the sink) %s MB/s, down (from the source) %s MB/s" % (
+                      fmt(summary(direct["up"])),
+                      fmt(summary(direct["down"]))))
+            for w in bound_warnings(rows, direct):
+                print(w)
         if "idle" in H:
             print("hopd %d KiB/idle tunnel: absolute target <= 64 KiB: %s" % (
                 H["idle"]["kib_per_tunnel"],
@@ -1018,7 +1140,8 @@ def main():
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"mode": mode, "params": P, "machine": info,
-                           "results": R, "rows": rows, "errors": errors,
+                           "results": R, "direct": direct, "rows": rows,
+                           "errors": errors,
                            "noise_spread": noise}, f, indent=1)
             log("JSON in %s" % a.json)
         return 1 if errors else 0
@@ -1035,6 +1158,9 @@ def main():
             log("kept %s" % env.tmp)
         else:
             shutil.rmtree(env.tmp, ignore_errors=True)
+        # The data is big and in memory: never kept.
+        if getattr(env, "shm", None):
+            shutil.rmtree(env.shm, ignore_errors=True)
 
 
 if __name__ == "__main__":

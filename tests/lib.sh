@@ -6,6 +6,7 @@
 #
 # A script sources this file, then calls hopd_start with its policy on
 # stdin.  On failure the tails of hopd's log and of the audit log are shown.
+# A script that cannot run here calls skip (exit 77), never exit 0.
 
 set -euo pipefail
 
@@ -40,7 +41,7 @@ HOPD_SERVER=()
 # ---------------------------------------------------------------- lifecycle
 
 lib_cleanup() {
-	local rc=$? pid i
+	local rc=$? pid="" i
 	set +e
 	# hopd first, given time to exit cleanly: a sanitizer build reports
 	# leaks at exit, and any report fails the test.
@@ -70,9 +71,10 @@ lib_cleanup() {
 		echo "FAIL $TEST_NAME: sanitizer report in hopd's log:"
 		grep -A 30 -E "ERROR: [A-Za-z]+Sanitizer|runtime error:" \
 		    "$HOPD_LOG" | head -n 60
-		[ "$rc" -ne 0 ] || rc=1
+		case $rc in 0 | 77) rc=1 ;; esac
 	fi
-	if [ "$rc" -ne 0 ]; then
+	# 77 is a skip (see skip), not a failure: it passes through as is.
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		echo "---- $TEST_NAME failed (exit $rc); tail of hopd's log:"
 		tail -n 40 "$HOPD_LOG" 2>/dev/null
 		echo "---- tail of the audit log:"
@@ -378,4 +380,80 @@ conf_rule() {
 	n=$(grep -nxF -- "$1" "$HOPD_CONF" | head -n 1 | cut -d: -f1)
 	[ -n "$n" ] || fail "no line '$1' in $HOPD_CONF"
 	echo "$HOPD_CONF:$n"
+}
+
+# ---------------------------------------------------------------- skipping
+
+# skip REASON: this script cannot run here; it ends with status 77, which
+# the runner counts as skipped (and, as root, as a failure of the run).
+skip() {
+	echo "SKIP $TEST_NAME: $*"
+	exit 77
+}
+
+# ---------------------------------------------------------------- hostile clients (bounds_*.sh)
+
+HOSTILE2=$TOOLS/hostile2.py
+
+# echo_probe NAME USER TARGET [MAX_MS]: USER (key id_USER) logs in, then
+# opens a direct-tcpip channel to TARGET (an echo server, HOST:PORT) and
+# echoes 1 KiB; the open and the echo together must take at most MAX_MS
+# (default HOPD_PROBE_MAX_MS or 1000) ms after the login.  Prints what it
+# measured.
+echo_probe() {
+	local name=$1 user=$2 target=$3 max=${4:-${HOPD_PROBE_MAX_MS:-1000}}
+	local out ms
+	out=$(timeout -k 5 60 "$PY" "$HOSTILE2" probe --port "$HOPD_PORT" \
+	    --user "$user" --key "$T/id_$user" --target "$target" \
+	    --bytes 1024 --timeout 5 2>&1) ||
+	    fail "$name: $user's echo through hopd to $target: $out"
+	echo "   $name: $out"
+	ms=$(echo "$out" | sed -n 's/^probe ms=\([0-9]*\) .*/\1/p')
+	[ -n "$ms" ] || fail "$name: no measure in: $out"
+	assert_le "$max" "$ms" \
+	    "$name: ms from $user's login to the 1 KiB echo from $target"
+}
+
+# audit_session_of PEER: the session id of the session_start whose peer is
+# PEER (ip:port), empty if none.
+audit_session_of() {
+	audit_q --field session event=session_start "peer=$1" || true
+}
+
+# need_root WHAT: skip unless root (mount namespaces, port 53).
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "$1 needs root"
+	command -v unshare > /dev/null || skip "$1 needs unshare(1)"
+}
+
+# hopd_in_mount_ns RESOLV_CONF HOSTS: from now on hopd_start runs hopd in a
+# private mount namespace where RESOLV_CONF is bind-mounted over
+# /etc/resolv.conf and HOSTS over /etc/hosts (root only).  The wrapper
+# execs all the way down, so HOPD_PID is hopd's own pid.
+hopd_in_mount_ns() {
+	{
+		echo '#!/bin/sh'
+		echo 'exec unshare -m --propagation private /bin/sh -c '\''mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"'\'' \'
+		printf '    "%s" "%s" "%s" "$@"\n' "$1" "$2" "$HOPD"
+	} > "$T/hopd-ns"
+	chmod 755 "$T/hopd-ns"
+	HOPD=$T/hopd-ns
+}
+
+# check ASSERTION ARGS...: runs one assertion (fail, assert_*, wait_for,
+# echo_probe...) in a subshell.  It fails the script as usual, unless
+# HOPD_KEEP_GOING is set: then the failure is counted and the script goes
+# on, to show every step that fails; checks_done fails if any did.
+CHECKS_FAILED=0
+check() {
+	if ("$@"); then
+		return 0
+	fi
+	[ -n "${HOPD_KEEP_GOING:-}" ] || exit 1
+	CHECKS_FAILED=$((CHECKS_FAILED + 1))
+}
+
+checks_done() {
+	[ "$CHECKS_FAILED" -eq 0 ] || fail "$CHECKS_FAILED checks failed"
+	echo "PASS $TEST_NAME"
 }

@@ -6,8 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 if ! "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
-	echo "SKIP $TEST_NAME: no IPv6 loopback here"
-	exit 0
+	skip "no IPv6 loopback here"
 fi
 start_server ECHO echo echo --bind ::1
 HOPD_PORT=$(free_port ::1)

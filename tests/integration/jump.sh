@@ -6,8 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP $TEST_NAME: the destination sshd needs root (/run/sshd, privilege separation)"
-	exit 0
+	skip "the destination sshd needs root (/run/sshd, privilege separation)"
 fi
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$SSHD" ] || fail "no sshd (openssh-server) to jump to"
