@@ -51,8 +51,8 @@
  *    then waits for the grace time).  Nothing public sends
  *    USERAUTH_FAILURE without an auth message, so the session keeps the
  *    service request's message, retyped as an auth request (its auth
- *    fields are all NULL: ssh_message_free has nothing more to free), and
- *    ssh_message_reply_default() on it sends the failure.  Same head of
+ *    fields are all NULL), and ssh_message_reply_default() on it sends the
+ *    failure; it is retyped back before it is freed.  Same head of
  *    struct ssh_message_struct as trick 3.  Verified by bounds_preauth.sh
  *    (a user name with a NUL byte gets an answer at once).
  *
@@ -214,9 +214,15 @@ static unsigned		 pause_nfds;
 int
 compat_init(void)
 {
-	struct rlimit	rl;
-	rlim_t		n = 65536;
+	struct rlimit	 rl;
+	rlim_t		 n = 65536;
+	const char	*v = ssh_version(0);
 
+	/* libssh-4 is also 0.11's soname: the tricks need what was built. */
+	if (v == NULL || strncmp(v, "0.10.6", 6) != 0) {
+		errno = ENOTSUP;
+		return -1;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
 		n = rl.rlim_max;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > n)
@@ -401,6 +407,16 @@ compat_message_as_auth(ssh_session ssh, ssh_message m)
 		return -1;
 	h->type = SSH_REQUEST_AUTH;
 	return 0;
+}
+
+void
+compat_message_free_as_auth(ssh_message m)
+{
+	struct libssh_message_head *h = (void *)m;
+
+	/* Back to what it is, so that its service string is freed too. */
+	h->type = SSH_REQUEST_SERVICE;
+	ssh_message_free(m);
 }
 
 #pragma GCC diagnostic push

@@ -42,6 +42,7 @@ uint32_t compat_open_max_packet(ssh_session ssh, ssh_message m);
  * is USERAUTH_FAILURE, kept to answer requests libssh drops.  0 or -1.
  */
 int	compat_message_as_auth(ssh_session ssh, ssh_message m);
+void	compat_message_free_as_auth(ssh_message m);
 /* The key and signature state of a publickey auth message. */
 ssh_key	compat_auth_pubkey(ssh_message m, int *state);
 /*

@@ -355,8 +355,11 @@ run(bool debug)
 	log_init(debug ? LOG_LEVEL_DEBUG : current->log_level, true,
 	    current->log_syslog || !isatty(STDERR_FILENO));
 	signal(SIGPIPE, SIG_IGN);
-	if (ssh_init() != SSH_OK || compat_init() == -1)
+	if (ssh_init() != SSH_OK)
 		fatalx("cannot initialise libssh");
+	if (compat_init() == -1)
+		fatalx("libssh %s: hopd was built and checked for libssh 0.10.6 "
+		    "only", ssh_version(0));
 	log_route_libssh();
 	if (audit_open(current->audit_log) == -1)
 		fatalx("cannot open the audit log %s", current->audit_log);

@@ -519,7 +519,7 @@ static void
 session_auth_release(struct session *s)
 {
 	if (s->auth_spare != NULL) {
-		ssh_message_free(s->auth_spare);
+		compat_message_free_as_auth(s->auth_spare);
 		s->auth_spare = NULL;
 	}
 }
