@@ -56,6 +56,18 @@
  *    struct ssh_message_struct as trick 3.  Verified by bounds_preauth.sh
  *    (a user name with a NUL byte gets an answer at once).
  *
+ * 7. Giving back a channel's receive buffer (0.10.6; 0.11.5 and 0.12.2
+ *    grow and keep it the same way): libssh buffers a channel's incoming
+ *    data in stdout_buffer, which grows to the next power of two above a
+ *    packet (64 KiB for OpenSSH's 32 KiB packets) and never shrinks, so
+ *    an idle channel that once carried data held 45 KiB against 1.8 KiB
+ *    before.  Once the buffer is empty and the channel idle, it is swapped
+ *    for a new one (ssh_buffer_new/free are public; the pointer is in the
+ *    private struct ssh_channel_struct, read through a copy of its head
+ *    validated against ssh_channel_get_session() and
+ *    ssh_channel_window_size()).  Verified by bounds_channels.sh (RSS per
+ *    idle channel after 64 KiB went through each).
+ *
  * 5. Raising a channel's window (0.10.6; same code in 0.11.5, 0.12.2): the
  *    only public way is a read asking for more than buffered + window,
  *    which grows the window to the difference (channels.c,
@@ -428,6 +440,44 @@ compat_auth_pubkey(ssh_message m, int *state)
 	return ssh_message_auth_pubkey(m);
 }
 #pragma GCC diagnostic pop
+
+/* ---------------------------------------------------------------- channels */
+
+/* The head of libssh 0.10.6's struct ssh_channel_struct (channels.h). */
+struct libssh_channel_head {
+	ssh_session	 session;
+	uint32_t	 local_channel;
+	uint32_t	 local_window;
+	int		 local_eof;
+	uint32_t	 local_maxpacket;
+	uint32_t	 remote_channel;
+	uint32_t	 remote_window;
+	int		 remote_eof;
+	uint32_t	 remote_maxpacket;
+	int		 state;
+	int		 delayed_close;
+	int		 flags;
+	ssh_buffer	 stdout_buffer;
+	ssh_buffer	 stderr_buffer;
+};
+
+int
+compat_channel_shrink(ssh_channel ch)
+{
+	struct libssh_channel_head	*h = (void *)ch;
+	ssh_buffer			 fresh;
+
+	if (h->session != ssh_channel_get_session(ch) ||
+	    h->remote_window != ssh_channel_window_size(ch) ||
+	    h->stdout_buffer == NULL || h->stderr_buffer == NULL ||
+	    ssh_buffer_get_len(h->stdout_buffer) != 0)
+		return -1;
+	if ((fresh = ssh_buffer_new()) == NULL)
+		return -1;
+	ssh_buffer_free(h->stdout_buffer);
+	h->stdout_buffer = fresh;
+	return 0;
+}
 
 /* ---------------------------------------------------------------- windows */
 

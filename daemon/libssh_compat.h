@@ -46,6 +46,11 @@ void	compat_message_free_as_auth(ssh_message m);
 /* The key and signature state of a publickey auth message. */
 ssh_key	compat_auth_pubkey(ssh_message m, int *state);
 /*
+ * Gives back the memory of ch's receive buffer, which must be empty
+ * (outside ch's callbacks).  0 or -1 (not empty, or unsure of libssh).
+ */
+int	compat_channel_shrink(ssh_channel ch);
+/*
  * Grants the peer window bytes of window on ch (outside its callbacks):
  * returns what a read of up to window bytes into scratch (window bytes
  * long) brought, as ssh_channel_read_timeout.

@@ -68,6 +68,8 @@
  */
 #define TUNNEL_CHANNEL_BUFFER_MAX_BYTES (TUNNEL_WINDOW_FAR_BYTES + 35000)
 #define TUNNEL_LINGER_MS	5000	/* flushing to TCP after the end */
+/* Idle this long after data came: libssh's receive buffer is given back. */
+#define TUNNEL_IDLE_SHRINK_MS	1000
 #define TUNNEL_RULE_MAX		256
 
 #define container_of(p, type, member) \
@@ -138,6 +140,7 @@ struct tunnel {
 	uint64_t		 open_us;	/* when the channel opened */
 	bool			 window_raised;
 	bool			 got_data;	/* first data came */
+	bool			 shrink_due;	/* data came since the last */
 	bool			 ssh_eof;	/* peer sent EOF */
 	bool			 tcp_shutdown;	/* shutdown(SHUT_WR) requested */
 	bool			 tcp_shutdown_done;
@@ -597,6 +600,7 @@ fail:
 static void
 tunnel_delivered(struct tunnel *t, size_t n)
 {
+	t->shrink_due = true;
 	t->bytes_in += n;
 	session_count_bytes(t->s, n, 0);
 }
@@ -989,8 +993,10 @@ tunnel_close(struct tunnel *t, const char *reason)
 	}
 	t->close_requested = true;
 	t->close_reason = reason;
-	if (t->state == TUNNEL_OPEN)
+	if (t->state == TUNNEL_OPEN) {
 		__atomic_sub_fetch(&tunnel_live, 1, __ATOMIC_RELAXED);
+		tunnel_stop_timer(t);	/* an idle timer is no linger */
+	}
 	t->state = TUNNEL_CLOSING;
 	tunnel_stop_reading(t);
 	session_run(t->s, &t->member);
@@ -1196,6 +1202,10 @@ tunnel_on_timer(uv_timer_t *timer)
 		tunnel_audit_open(t, "allow", "refused",
 		    "client did not answer");
 		tunnel_close(t, "client did not answer");
+	} else if (t->state == TUNNEL_OPEN && !t->close_requested) {
+		/* Idle since data came: libssh's receive buffer goes. */
+		if (t->ch != NULL && t->ssh_kept == 0)
+			compat_channel_shrink(t->ch);
 	} else if (t->state == TUNNEL_CLOSING) {
 		/* The target did not take the rest in time. */
 		t->tcp_failed = true;
@@ -1404,8 +1414,13 @@ tunnel_step(void *arg)
 		tunnel_close(t, "session ended");
 	if (t->state == TUNNEL_OPENING && !t->close_requested)
 		tunnel_step_opening(t);
-	if (t->state == TUNNEL_OPEN && !t->close_requested)
+	if (t->state == TUNNEL_OPEN && !t->close_requested) {
 		tunnel_pump(t);
+		if (t->shrink_due && !t->close_requested) {
+			t->shrink_due = false;
+			tunnel_start_timer(t, TUNNEL_IDLE_SHRINK_MS);
+		}
+	}
 	if (t->close_requested)
 		tunnel_finish(t);
 }
