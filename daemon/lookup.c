@@ -33,8 +33,9 @@ struct lookup {
 	struct lookup_user	*user;
 	lookup_cb		 cb;	/* NULL once abandoned */
 	void			*arg;
-	struct addrinfo		*res;
-	int			 rc;	/* getaddrinfo's */
+	struct ip_addr		 addrs[LOOKUP_ADDRS_MAX];
+	size_t			 naddrs;
+	int			 rc;	/* lookup_resolve's */
 	size_t			 max_addrs;
 	char			 name[ADDR_NAME_MAX + 1];
 };
@@ -98,27 +99,6 @@ lookup_give_back(struct lookup_user *u)
 	pthread_mutex_unlock(&lookup_lock);
 }
 
-/*
- * In a pool thread.  glibc keeps the resolver's state per thread; a
- * changed resolv.conf is read again by res_init() here, then the search
- * list (RES_DNSRCH) and the default domain (RES_DEFNAMES) are switched
- * off for this thread's lookups.
- */
-static void
-lookup_work(uv_work_t *work)
-{
-	struct lookup	*l = work->data;
-	struct addrinfo	 hints;
-
-	if (res_init() == 0)
-		_res.options &= ~(RES_DNSRCH | RES_DEFNAMES);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	l->rc = getaddrinfo(l->name, NULL, &hints, &l->res);
-}
-
 static int
 lookup_status(int rc)
 {
@@ -137,22 +117,51 @@ lookup_status(int rc)
 	}
 }
 
+int
+lookup_resolve(const char *name, struct ip_addr *addrs, size_t max,
+    size_t *n)
+{
+	struct addrinfo	 hints, *res = NULL;
+	int		 rc;
+
+	/*
+	 * glibc keeps the resolver's state per thread; a changed resolv.conf
+	 * is read again by res_init() here, then the search list
+	 * (RES_DNSRCH) and the default domain (RES_DEFNAMES) are switched
+	 * off for this thread's lookups.
+	 */
+	if (res_init() == 0)
+		_res.options &= ~(RES_DNSRCH | RES_DEFNAMES);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	*n = 0;
+	if ((rc = getaddrinfo(name, NULL, &hints, &res)) != 0)
+		return lookup_status(rc);
+	*n = addr_from_addrinfo(res, addrs, max);
+	freeaddrinfo(res);
+	return *n > 0 ? 0 : UV_EAI_NONAME;
+}
+
+/* In a pool thread. */
+static void
+lookup_work(uv_work_t *work)
+{
+	struct lookup	*l = work->data;
+
+	l->rc = lookup_resolve(l->name, l->addrs, l->max_addrs, &l->naddrs);
+}
+
 static void
 lookup_after(uv_work_t *work, int status)
 {
 	struct lookup	*l = work->data;
-	struct ip_addr	 addrs[LOOKUP_ADDRS_MAX];
-	size_t		 n = 0;
-	int		 rc;
 
 	lookup_give_back(l->user);
-	rc = status < 0 ? status : lookup_status(l->rc);
-	if (rc == 0 && l->res != NULL)
-		n = addr_from_addrinfo(l->res, addrs, l->max_addrs);
-	if (l->res != NULL)
-		freeaddrinfo(l->res);
 	if (l->cb != NULL)
-		l->cb(l->arg, rc, addrs, n);
+		l->cb(l->arg, status < 0 ? status : l->rc, l->addrs,
+		    status < 0 ? 0 : l->naddrs);
 	free(l);
 }
 

@@ -45,6 +45,12 @@ enum lookup_refusal {
 enum lookup_refusal lookup_start(uv_loop_t *loop, const char *user,
 	    const char *name, unsigned user_cap, unsigned process_cap,
 	    size_t max_addrs, lookup_cb cb, void *arg, struct lookup **out);
+/*
+ * Resolves name at once, in the calling thread, as lookups do (absolute,
+ * no search list): 0 with *n addresses, or a uv error code.
+ */
+int	lookup_resolve(const char *name, struct ip_addr *addrs, size_t max,
+	    size_t *n);
 /* The caller is gone: no callback; the rest frees itself. */
 void	lookup_abandon(struct lookup *l);
 /* Lookups in flight in the process (for the status line and tests). */

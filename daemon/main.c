@@ -31,7 +31,6 @@
 #include "server.h"
 
 #define DEFAULT_CONFIG	"/etc/hopd/hopd.ini"
-#define EXPLAIN_ADDRS_MAX 32
 #define STATUS_INTERVAL_MS 5000
 
 enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERROR = 2 };
@@ -183,15 +182,18 @@ check(void)
 	return bad == 0 ? 0 : 1;
 }
 
-/* hopd --explain: the decision for each address the resolver gives. */
+/*
+ * hopd --explain: the decision a tunnel would act on, by the same
+ * functions: the same lookup (absolute names, as many addresses) and the
+ * same decision for each address, with the rule that decides.
+ */
 static int
 explain(const char *user, const char *target, const char *portstr)
 {
 	struct config	*cfg;
 	struct host	 h;
-	struct ip_addr	 addrs[EXPLAIN_ADDRS_MAX];
-	struct verdict	 v[EXPLAIN_ADDRS_MAX], pre;
-	struct addrinfo	 hints, *res;
+	struct ip_addr	 addrs[LOOKUP_ADDRS_MAX];
+	struct verdict	 v[LOOKUP_ADDRS_MAX], pre, d;
 	char		 text[ADDR_TEXT_MAX], origin[300];
 	const char	*why = NULL;
 	uint16_t	 port;
@@ -224,28 +226,23 @@ explain(const char *user, const char *target, const char *portstr)
 	if (h.kind != HOST_NAME) {
 		addrs[n++] = h.ip;
 		addr_normalize(&addrs[0]);
-	} else {
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_protocol = IPPROTO_TCP;
-		if ((rc = getaddrinfo(h.text, NULL, &hints, &res)) != 0) {
-			fprintf(stderr, "hopd: cannot resolve %s: %s\n",
-			    h.text, gai_strerror(rc));
-			config_unref(cfg);
-			return EXIT_ERROR;
-		}
-		n = addr_from_addrinfo(res, addrs, EXPLAIN_ADDRS_MAX);
-		freeaddrinfo(res);
+	} else if ((rc = lookup_resolve(h.text, addrs, LOOKUP_ADDRS_MAX,
+	    &n)) != 0) {
+		fprintf(stderr, "hopd: cannot resolve %s: %s\n", h.text,
+		    uv_strerror(rc));
+		config_unref(cfg);
+		return EXIT_ERROR;
 	}
-	allowed = policy_decide(cfg->policy, user, &h, port, addrs, n, v);
+	allowed = policy_decide_target(cfg->policy, user, &h, port, addrs, n,
+	    v, &d);
 	for (i = 0; i < n; i++) {
 		addr_format(&addrs[i], text, sizeof(text));
 		policy_rule_origin(v[i].rule, origin, sizeof(origin));
 		printf("  %-16s %-6s %-24s %s\n", text,
 		    v[i].allow ? "allow" : "deny", origin, v[i].reason);
 	}
-	printf("decision: %s", allowed > 0 ? "allow" : "deny");
+	policy_rule_origin(d.rule, origin, sizeof(origin));
+	printf("decision: %s (%s)", allowed > 0 ? "allow" : "deny", origin);
 	if (allowed > 0 && allowed < n)
 		printf(" (connects only to the allowed addresses)");
 	printf("\n");

@@ -571,6 +571,25 @@ policy_decide(const struct policy *p, const char *user, const struct host *h,
 	return allowed;
 }
 
+size_t
+policy_decide_target(const struct policy *p, const char *user,
+    const struct host *h, uint16_t port, const struct ip_addr *addrs,
+    size_t n, struct verdict *out, struct verdict *d)
+{
+	size_t	i, allowed;
+
+	allowed = policy_decide(p, user, h, port, addrs, n, out);
+	verdict_set(d, false, NULL, n > 0 ? out[0].reason : reason_invalid);
+	if (n > 0)
+		d->rule = out[0].rule;
+	for (i = 0; i < n && allowed > 0; i++)
+		if (out[i].allow) {
+			*d = out[i];
+			break;
+		}
+	return allowed;
+}
+
 /* Remote forwards. */
 
 enum bind_kind {

@@ -111,6 +111,15 @@ size_t	policy_decide(const struct policy *p, const char *user,
 	    size_t n, struct verdict *out);
 
 /*
+ * The decision a direct-tcpip tunnel acts on, and hopd --explain prints:
+ * policy_decide() for each address, and in *d the deciding verdict: the
+ * first allowed address's if any is allowed, else the first address's.
+ */
+size_t	policy_decide_target(const struct policy *p, const char *user,
+	    const struct host *h, uint16_t port, const struct ip_addr *addrs,
+	    size_t n, struct verdict *out, struct verdict *d);
+
+/*
  * Remote forwards.  bind is the address as the client sent it ("" and
  * "localhost" mean loopback, "*" all addresses); port 0 asks for any port
  * the rules allow.  policy_decide_listen() decides the request;

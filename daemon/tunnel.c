@@ -1142,26 +1142,17 @@ tunnel_connect_next(struct tunnel *t)
 static void
 tunnel_decide(struct tunnel *t)
 {
-	struct verdict	 v[TUNNEL_ADDRS_MAX];
-	const struct rule *rule = NULL;
-	const char	*reason = "no rule allows";
+	struct verdict	 v[TUNNEL_ADDRS_MAX], d;
 	size_t		 i, n;
 
-	n = policy_decide(session_config(t->s)->policy, session_user(t->s),
-	    &t->host, t->port, t->addrs, t->naddrs, v);
-	for (i = 0; i < t->naddrs; i++) {
+	n = policy_decide_target(session_config(t->s)->policy,
+	    session_user(t->s), &t->host, t->port, t->addrs, t->naddrs, v, &d);
+	for (i = 0; i < t->naddrs; i++)
 		t->allowed[i] = v[i].allow;
-		if (n > 0 && v[i].allow && rule == NULL)
-			rule = v[i].rule;
-		if (n == 0 && rule == NULL) {
-			rule = v[i].rule;
-			reason = v[i].reason;
-		}
-	}
-	policy_rule_origin(rule, t->rule, sizeof(t->rule));
+	policy_rule_origin(d.rule, t->rule, sizeof(t->rule));
 	if (n == 0) {
 		log_verbose("session %s channel %u: %s denied: %s (%s)",
-		    session_id(t->s), t->id, t->host.text, reason, t->rule);
+		    session_id(t->s), t->id, t->host.text, d.reason, t->rule);
 		tunnel_refuse(t, "deny", "denied by policy");
 		return;
 	}
