@@ -43,7 +43,7 @@
 #define SESSION_MIN_PACKET_BYTES 1024	/* smaller: libssh 0.10.6 spins */
 #define SESSION_MESSAGES_PER_STEP 64	/* fairness between sessions */
 #define SESSION_AUTH_REQUESTS_PER_TRY 4	/* x max_auth_tries, probes too */
-#define SESSION_USER_MAX	64
+#define SESSION_USER_MAX	(POLICY_USER_NAME_MAX + 1)
 /*
  * Before login: messages of any kind (service, auth, anything else), and
  * the bound on what libssh may have queued for the peer before hopd stops
@@ -74,6 +74,22 @@ struct shell_channel {
 };
 
 enum { JOB_IDLE, JOB_RUN, JOB_WAIT };
+
+/*
+ * An authorized_keys lookup (a file read, getpwnam_r for %h) runs in
+ * libuv's pool, off the worker's loop; the message waits in it, and the
+ * session takes no other message meanwhile, so answers keep their order.
+ */
+struct session_auth_job {
+	uv_work_t		 work;
+	struct session		*s;
+	struct config		*cfg;		/* its authorized_keys */
+	ssh_message		 m;
+	ssh_key			 key;
+	int			 state;
+	bool			 allowed;
+	char			 user[SESSION_USER_MAX];
+};
 
 struct session {
 	TAILQ_ENTRY(session)	 entry;		/* in the home's list */
@@ -109,6 +125,7 @@ struct session {
 	 * trick 6).  A drop is a packet read with no message for it.
 	 */
 	ssh_message		 auth_spare;
+	struct session_auth_job	*auth_job;	/* a key being looked up */
 	uint64_t		 msg_packets;	/* raw.in_packets, last message */
 	struct ssh_counter_struct raw;		/* libssh's packet counters */
 	uint64_t		 out_mark_bytes;	/* raw.out_* when libssh's */
@@ -565,12 +582,98 @@ session_auth_check_dropped(struct session *s)
 	session_auth_count_failure(s);
 }
 
-/* The policy's user names, short enough for s->user, no leading dot. */
+/* The one user-name rule (policy.c); s->user holds any such name. */
 static bool
 session_valid_user(const char *user)
 {
-	return user != NULL && policy_valid_user_name(user) &&
-	    user[0] != '.' && strlen(user) < SESSION_USER_MAX;
+	return user != NULL && policy_valid_user_name(user);
+}
+
+/* The answer once the key was looked up (m stays the caller's). */
+static void
+session_auth_answer(struct session *s, ssh_message m, ssh_key key, int state,
+    bool allowed)
+{
+	if (!allowed) {
+		session_auth_failed(s, m, s->user, key, "key not authorized");
+		return;
+	}
+	if (state == SSH_PUBLICKEY_STATE_NONE) {
+		ssh_message_auth_reply_pk_ok_simple(m);
+		return;
+	}
+	if (state != SSH_PUBLICKEY_STATE_VALID) {
+		session_auth_failed(s, m, s->user, key, "bad signature");
+		return;
+	}
+	ssh_message_auth_reply_success(m, 0);
+	s->state = SESSION_OPEN;
+	session_auth_release(s);
+	uv_timer_stop(&s->timer);
+	if (s->unauth_counted) {
+		s->unauth_counted = false;
+		s->home->startup_done(&s->peer_ip);
+	}
+	session_audit_auth(s, s->user, key, "success", "key authorized");
+}
+
+static void
+session_auth_work(uv_work_t *work)
+{
+	struct session_auth_job	*j = work->data;
+
+	j->allowed = auth_key_allowed(j->cfg->authorized_keys, j->user,
+	    j->key);
+}
+
+static void
+session_auth_done(uv_work_t *work, int status)
+{
+	struct session_auth_job	*j = work->data;
+	struct session		*s = j->s;
+
+	s->handles--;
+	s->auth_job = NULL;
+	if (!s->dying && !s->torn_down)
+		session_auth_answer(s, j->m, j->key, j->state,
+		    status == 0 && j->allowed);
+	ssh_message_free(j->m);		/* safe after ssh_free: no session */
+	config_unref(j->cfg);
+	free(j);
+	if (!s->torn_down)
+		session_step(s);
+	else
+		session_free_if_done(s);
+}
+
+/* Looks the key up off the loop; true: m is kept until it is answered. */
+static bool
+session_auth_lookup(struct session *s, ssh_message m, ssh_key key,
+    int state)
+{
+	struct session_auth_job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		session_auth_failed(s, m, s->user, key, "out of memory");
+		return false;
+	}
+	j->s = s;
+	j->cfg = config_ref(s->cfg);
+	j->m = m;
+	j->key = key;
+	j->state = state;
+	memcpy(j->user, s->user, sizeof(j->user));
+	j->work.data = j;
+	if (uv_queue_work(s->home->loop, &j->work, session_auth_work,
+	    session_auth_done) != 0) {
+		config_unref(j->cfg);
+		free(j);
+		session_auth_failed(s, m, s->user, key, "key lookup failed");
+		return false;
+	}
+	s->handles++;
+	s->auth_job = j;
+	return true;
 }
 
 /*
@@ -618,29 +721,11 @@ session_auth(struct session *s, ssh_message m)
 	}
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	key = compat_auth_pubkey(m, &state);
-	if (key == NULL || !auth_key_allowed(s->cfg->authorized_keys, user,
-	    key)) {
-		session_auth_failed(s, m, user, key, "key not authorized");
+	if (key == NULL) {
+		session_auth_failed(s, m, user, NULL, "key not authorized");
 		return false;
 	}
-	if (state == SSH_PUBLICKEY_STATE_NONE) {
-		ssh_message_auth_reply_pk_ok_simple(m);
-		return false;
-	}
-	if (state != SSH_PUBLICKEY_STATE_VALID) {
-		session_auth_failed(s, m, user, key, "bad signature");
-		return false;
-	}
-	ssh_message_auth_reply_success(m, 0);
-	s->state = SESSION_OPEN;
-	session_auth_release(s);
-	uv_timer_stop(&s->timer);
-	if (s->unauth_counted) {
-		s->unauth_counted = false;
-		s->home->startup_done(&s->peer_ip);
-	}
-	session_audit_auth(s, user, key, "success", "key authorized");
-	return false;
+	return session_auth_lookup(s, m, key, state);
 }
 
 /* ---------------------------------------------------------------- channels */
@@ -888,14 +973,15 @@ session_step_once(struct session *s)
 	}
 	if (s->state != SESSION_KEX) {
 		/* Bounded: the rest waits for the next round or event. */
-		while (!s->dying && n < SESSION_MESSAGES_PER_STEP &&
+		while (!s->dying && s->auth_job == NULL &&
+		    n < SESSION_MESSAGES_PER_STEP &&
 		    (m = ssh_message_get(s->ssh)) != NULL) {
 			s->msg_packets = s->raw.in_packets;
 			if (!session_dispatch(s, m))
 				ssh_message_free(m);
 			n++;
 		}
-		if (n == 0)
+		if (n == 0 && s->auth_job == NULL)
 			session_auth_check_dropped(s);
 	}
 	if (!s->dying && session_ssh_closed(s))
@@ -994,6 +1080,8 @@ session_teardown(struct session *s)
 		s->nchannels--;
 	}
 	session_auth_release(s);
+	if (s->auth_job != NULL)	/* its end frees it (and the message) */
+		uv_cancel((uv_req_t *)&s->auth_job->work);
 	if (s->unauth_counted) {
 		s->unauth_counted = false;
 		s->home->startup_done(&s->peer_ip);
