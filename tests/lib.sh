@@ -431,10 +431,14 @@ need_root() {
 # /etc/resolv.conf and HOSTS over /etc/hosts (root only).  The wrapper
 # execs all the way down, so HOPD_PID is hopd's own pid.
 hopd_in_mount_ns() {
+	# shellcheck disable=SC2016 # expanded by the wrapper's sh
+	local script='mount --bind "$0" /etc/resolv.conf &&
+	    mount --bind "$1" /etc/hosts && shift && exec "$@"'
 	{
-		echo '#!/bin/sh'
-		echo 'exec unshare -m --propagation private /bin/sh -c '\''mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"'\'' \'
-		printf '    "%s" "%s" "%s" "$@"\n' "$1" "$2" "$HOPD"
+		echo '#!/bin/bash'
+		printf 'exec unshare -m --propagation private /bin/sh -c %q \\\n' \
+		    "$script"
+		printf '    %q %q %q "$@"\n' "$1" "$2" "$HOPD"
 	} > "$T/hopd-ns"
 	chmod 755 "$T/hopd-ns"
 	HOPD=$T/hopd-ns
@@ -456,4 +460,9 @@ check() {
 checks_done() {
 	[ "$CHECKS_FAILED" -eq 0 ] || fail "$CHECKS_FAILED checks failed"
 	echo "PASS $TEST_NAME"
+}
+
+assert_ge() {	# MINIMUM ACTUAL WHAT
+	[ "$2" -ge "$1" ] ||
+	    fail "$3: expected at least $1, got $2"
 }

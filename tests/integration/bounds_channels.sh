@@ -58,7 +58,7 @@ step "pipelined_opens_meet_the_cap_and_end_the_session"
 OPENS=5000
 bg timeout -k 5 60 "$PY" "$HOSTILE2" pipelined-opens --port "$HOPD_PORT" \
     --user alice --key "$T/id_alice" --target "127.0.0.1:$ECHO" \
-    --count "$OPENS" --duration 20 --wait 10 > "$T/opens.out" 2>&1
+    --count "$OPENS" --duration 20 --wait 10 --hold 2 > "$T/opens.out" 2>&1
 FLOOD=$BG_LAST
 sleep 0.3
 check echo_probe "bob's echo during the open flood" bob "127.0.0.1:$ECHO"
@@ -89,12 +89,13 @@ hopd_alive
 
 # ------------------------------------------------------------------------
 step "session_channel_data_past_the_window_ends_the_session"
-OUT=$(timeout -k 5 90 "$PY" "$HOSTILE2" session-past-window \
+timeout -k 5 90 "$PY" "$HOSTILE2" session-past-window \
     --port "$HOPD_PORT" --user alice --key "$T/id_alice" --nch 3 \
-    --bytes $((48 << 20)) --duration 30 --wait 10 --pid "$HOPD_PID" \
-    --rss-abort-kb $((256 << 10)) 2>&1) ||
-    fail "session-past-window tool: $OUT"
-echo "$OUT" | sed 's/^/   /'
+    --bytes $((48 << 20)) --duration 30 --wait 5 --pid "$HOPD_PID" \
+    --rss-abort-kb $((256 << 10)) > "$T/spw.out" 2>&1 ||
+    fail "session-past-window tool: $(cat "$T/spw.out")"
+sed 's/^/   /' "$T/spw.out"
+OUT=$(cat "$T/spw.out")
 check assert_contains "$OUT" "disconnected=yes" "the flooding session's end"
 check audit_wait "the session_end" event=session_end \
     "reason=protocol violation: data past the window"

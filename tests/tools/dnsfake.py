@@ -2,15 +2,17 @@
 """A fake DNS server for hopd's tests, on UDP and TCP (standard library).
 
   dnsfake.py --bind 127.x.y.z [--port 53] --mode drop|answer
-             [--a NAME=IPV4 ...] [--ready-file F] [--log F] [--lifetime S]
+             [--a NAME=IPV4 ...] [--drop TEXT ...] [--ready-file F]
+             [--log F] [--lifetime S]
 
 --mode drop: reads every query and never answers (a resolver that hangs).
 --mode answer: an A query for a NAME given with --a gets that address; any
 other type for such a name gets an empty answer (NOERROR); every other
-name gets NXDOMAIN.  Names compare case-insensitively, without a trailing
-dot.  --log gets one line per query: "udp|tcp NAME TYPE".  --ready-file is
-written once both sockets are bound; a bind failure exits 2 at once.
-Exits by itself after --lifetime seconds.
+name gets NXDOMAIN.  In either mode a query for a name that contains a
+--drop TEXT is read and never answered.  Names compare case-insensitively,
+without a trailing dot.  --log gets one line per query: "udp|tcp NAME
+TYPE".  --ready-file is written once both sockets are bound; a bind
+failure exits 2 at once.  Exits by itself after --lifetime seconds.
 """
 
 import argparse
@@ -76,6 +78,7 @@ def main():
     ap.add_argument("--port", type=int, default=53)
     ap.add_argument("--mode", choices=["drop", "answer"], required=True)
     ap.add_argument("--a", action="append", default=[])
+    ap.add_argument("--drop", action="append", default=[])
     ap.add_argument("--ready-file")
     ap.add_argument("--log")
     ap.add_argument("--lifetime", type=float, default=300)
@@ -89,6 +92,11 @@ def main():
     lock = threading.Lock()
     logf = open(a.log, "a", buffering=1) if a.log else None
 
+    def dropped(msg):
+        q = parse_question(msg)
+        return a.mode == "drop" or (
+            q is not None and any(d.lower() in q[2] for d in a.drop))
+
     def log(proto, q):
         if logf is not None and q is not None:
             with lock:
@@ -96,8 +104,8 @@ def main():
                                            QTYPES.get(q[3], q[3])))
 
     try:
+        # No SO_REUSEADDR on UDP: it would let two servers share the port.
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         u.bind((a.bind, a.port))
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -125,7 +133,7 @@ def main():
                     if not b:
                         return
                     msg += b
-                if a.mode == "drop":
+                if dropped(msg):
                     log("tcp", parse_question(msg))
                     continue
                 out, q = answer(msg, records)
@@ -149,7 +157,7 @@ def main():
         os.rename(a.ready_file + ".tmp", a.ready_file)
     while True:
         msg, peer = u.recvfrom(4096)
-        if a.mode == "drop":
+        if dropped(msg):
             log("udp", parse_question(msg))
             continue
         out, q = answer(msg, records)

@@ -45,17 +45,23 @@ Modes:
                the RSS line.
   pipelined-opens  logs in, sends --count CHANNEL_OPEN direct-tcpip to
                --target without waiting for answers (reading them all the
-               while), then waits up to --wait s for hopd to end the
-               session.  Prints "pipelined-opens port=P sent=N confirmed=N
-               failed=N ended=yes|no".
+               while; a "%d" in the target's host is replaced by the
+               open's number), then waits up to --wait s until every open
+               is answered or hopd ends the session, and then --hold s
+               more if the session is still up.  Prints "pipelined-opens
+               port=P sent=N confirmed=N failed=N failed_fast=N
+               ended=yes|no" (failed_fast: refusals that came within
+               --fast s of the last open sent).
   idle-channels  --sessions S sessions log in; --pid's RSS is taken
                (rss_before_kb) once they are idle; then each opens --per
                direct-tcpip channels to --target (an echo server); after
                --settle s the RSS is taken again (rss_opened_kb); with
-               --echo N, N bytes go through each channel and back, and
+               --echo N, N bytes go through each channel and back (one
+               channel after the other), and
                after --settle s of idleness the RSS is taken once more
                (rss_echoed_kb).  Prints "idle-channels opened=N
-               rss_before_kb=N rss_opened_kb=N [rss_echoed_kb=N]".
+               rss_before_kb=N rss_opened_kb=N [rss_echoed_kb=N]", then
+               holds everything --hold s (to look at hopd meanwhile).
   rforward-cancel  logs in, asks for a remote forward on --listen-port of
                127.0.0.1, answers its forwarded-tcpip channels as an echo;
                connects a TCP client to that port and checks an echo;
@@ -502,11 +508,14 @@ def cmd_pipelined_opens(a):
     counts = {"confirmed": 0, "failed": 0}
     table = dict(t._handler_table)
 
+    fails = []
+
     def success(tr, m):
         counts["confirmed"] += 1
 
     def failure(tr, m):
         counts["failed"] += 1
+        fails.append(time.monotonic())
 
     table[MSG_CHANNEL_OPEN_SUCCESS] = success
     table[MSG_CHANNEL_OPEN_FAILURE] = failure
@@ -514,19 +523,27 @@ def cmd_pipelined_opens(a):
     base = 1000
     for i in range(a.count):
         t.channels_seen[base + i] = True   # hopd's data/close: ignored
-    closer(t, a.duration + a.wait + 10)
+    closer(t, a.duration + a.wait + a.hold + 10)
+    port = local_port(t)
     sent = 0
     deadline = time.monotonic() + a.duration
     while sent < a.count and time.monotonic() < deadline:
-        if not send_raw(t, open_msg(base + sent, target)):
+        host = target[0] % sent if "%d" in target[0] else target[0]
+        if not send_raw(t, open_msg(base + sent, (host, target[1]))):
             break
         sent += 1
+    sent_at = time.monotonic()
     end = time.monotonic() + a.wait
-    while t.is_active() and time.monotonic() < end:
+    while t.is_active() and time.monotonic() < end and \
+            counts["confirmed"] + counts["failed"] < sent:
         time.sleep(0.1)
-    print("pipelined-opens port=%d sent=%d confirmed=%d failed=%d ended=%s"
-          % (local_port(t), sent, counts["confirmed"], counts["failed"],
-             "no" if t.is_active() else "yes"))
+    if t.is_active() and a.hold:
+        time.sleep(a.hold)
+    fast = sum(1 for x in list(fails) if x - sent_at <= a.fast)
+    print("pipelined-opens port=%d sent=%d confirmed=%d failed=%d "
+          "failed_fast=%d ended=%s" % (
+              port, sent, counts["confirmed"], counts["failed"], fast,
+              "no" if t.is_active() else "yes"))
     t.close()
     return 0
 
@@ -562,18 +579,20 @@ def cmd_idle_channels(a):
             return 1
         time.sleep(a.settle)
         line += " rss_echoed_kb=%d" % rss_kb(a.pid)
-    print(line)
+    print(line, flush=True)
+    time.sleep(a.hold)
     for t in transports:
         t.close()
     return 0
 
 
 def echo_on(chans, nbytes):
-    """nbytes through each channel (to an echo server) and back."""
+    """nbytes through each channel (to an echo server) and back, one
+    channel after the other: memory a tunnel frees once idle can serve the
+    next one, memory it keeps adds up."""
     data = b"e" * nbytes
     for ch in chans:
         ch.sendall(data)
-    for ch in chans:
         ch.settimeout(10)
         got = 0
         try:
@@ -676,7 +695,7 @@ def main():
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--kind", default="service")
     p.add_argument("--duration", type=float, default=8)
-    p.add_argument("--hold", type=float, default=1)
+    p.add_argument("--hold", type=float, default=0)
     p.add_argument("--max-msgs", type=int, default=2000000)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--rcvbuf", type=int, default=4096)
@@ -688,6 +707,7 @@ def main():
     p.add_argument("--per", type=int, default=100)
     p.add_argument("--settle", type=float, default=2)
     p.add_argument("--echo", type=int, default=0)
+    p.add_argument("--fast", type=float, default=1.0)
     p.add_argument("--listen-port", type=int, default=0)
     p.add_argument("--state-dir")
     a = p.parse_args()
