@@ -2,7 +2,7 @@
  * forward: remote forwards (ssh -R).  A tcpip-forward request is decided by
  * the listen rules of the user's sections, then bound in the session's
  * loop; each accepted connection becomes a forwarded-tcpip tunnel (the pump
- * of tunnel.c).  A listener belongs to its session and ends with it.
+ * of pump.c).  A listener belongs to its session and ends with it.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +22,7 @@
 #include "log.h"
 #include "policy.h"
 #include "session.h"
+#include "pump.h"
 #include "tunnel.h"
 
 #define FORWARD_ADDRS_MAX	2	/* localhost: 127.0.0.1 and ::1 */
@@ -58,6 +59,18 @@ struct forward {
 	uv_stream_t		*drop_server;	/* ...on this listener */
 	bool			 closing;
 	char			 rule[256];
+};
+
+static void	forwarded_open_step(struct tunnel *);
+static void	forwarded_on_timeout(struct tunnel *);
+static bool	forwarded_still_allowed(struct tunnel *);
+
+/* A forwarded-tcpip tunnel: opened by us toward the client, then pumped. */
+static const struct tunnel_ops forwarded_ops = {
+	.type = "forwarded-tcpip",
+	.opening = forwarded_open_step,
+	.timeout = forwarded_on_timeout,
+	.still_allowed = forwarded_still_allowed,
 };
 
 static void	forward_step(void *);
@@ -155,6 +168,121 @@ forward_close(struct forward *f, const char *reason)
 	forward_free_if_done(f);
 }
 
+/* ---------------------------------------------------------------- forwarded-tcpip */
+
+static struct tunnel *
+forwarded_new(struct session *s, const char *bind, uint16_t port,
+    const char *local)
+{
+	struct tunnel	*t;
+
+	if ((t = tunnel_new(s, &forwarded_ops)) == NULL)
+		return NULL;
+	if ((t->fwd_bind = strdup(bind)) == NULL) {
+		tunnel_free(t);
+		return NULL;
+	}
+	t->id = session_next_channel(s);
+	t->fwd_port = port;
+	t->port = port;
+	snprintf(t->fwd_local, sizeof(t->fwd_local), "%s", local);
+	t->state = TUNNEL_OPENING;
+	t->close_reason = "accept failed";
+	uv_tcp_init(session_loop(s), &t->tcp);
+	t->tcp.data = t;
+	t->tcp_open = true;
+	t->handles++;
+	tunnel_start_timer(t, session_config(s)->connect_timeout_ms);
+	snprintf(t->target, sizeof(t->target), "%.200s:%u", bind, port);
+	return t;
+}
+
+static uv_stream_t *
+forwarded_stream(struct tunnel *t)
+{
+	session_run(t->s, &t->member);
+	return (uv_stream_t *)&t->tcp;
+}
+
+static void
+forwarded_failed(struct tunnel *t)
+{
+	t->close_requested = true;
+	t->state = TUNNEL_CLOSING;
+	tunnel_close_tcp(t);
+	session_run(t->s, &t->member);
+}
+
+/* Our forwarded-tcpip open towards the client; retried until answered. */
+static void
+forwarded_open_step(struct tunnel *t)
+{
+	struct ip_addr	a;
+	uint16_t	oport = 0;
+	char		oip[ADDR_TEXT_MAX] = "127.0.0.1";
+	struct sockaddr_storage ss;
+	ssh_channel	ch;
+	int		len = sizeof(ss), rc;
+
+	if (t->ch == NULL) {
+		if ((ch = ssh_channel_new(session_ssh(t->s))) == NULL) {
+			tunnel_close(t, "out of memory");
+			return;
+		}
+		/*
+		 * Before the open goes out: the client's confirmation, data,
+		 * EOF and CLOSE may all come in one burst, and an EOF seen by
+		 * no callback would be lost.
+		 */
+		tunnel_set_channel(t, ch);
+		if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss,
+		    &len) == 0 &&
+		    addr_from_sockaddr((struct sockaddr *)&ss, &a, &oport) == 0)
+			addr_format(&a, oip, sizeof(oip));
+		snprintf(t->origin, sizeof(t->origin), "%s:%u", oip, oport);
+		t->fwd_oport = oport;
+		snprintf(t->fwd_oip, sizeof(t->fwd_oip), "%s", oip);
+	}
+	rc = ssh_channel_open_reverse_forward(t->ch, t->fwd_bind, t->fwd_port,
+	    t->fwd_oip, t->fwd_oport);
+	if (rc == SSH_AGAIN) {
+		session_wait_ssh(t->s, &t->member);
+		return;
+	}
+	if (rc != SSH_OK) {
+		tunnel_audit_open(t, "allow", "refused",
+		    "client refused the channel");
+		tunnel_close(t, "client refused the channel");
+		return;
+	}
+	tunnel_stop_timer(t);
+	tunnel_audit_open(t, "allow", "open", "client accepted");
+	tunnel_start_pump(t);
+}
+
+/* The client did not answer our open in time. */
+static void
+forwarded_on_timeout(struct tunnel *t)
+{
+	if (t->state != TUNNEL_OPENING)
+		return;
+	tunnel_audit_open(t, "allow", "refused", "client did not answer");
+	tunnel_close(t, "client did not answer");
+}
+
+/*
+ * After a reload: decided again by the listen rules for the address and
+ * port that accepted it, whether its listener is still there or not.
+ */
+static bool
+forwarded_still_allowed(struct tunnel *t)
+{
+	return policy_listen_port_allowed(session_config(t->s)->policy,
+	    session_user(t->s), t->fwd_local, t->fwd_port);
+}
+
+/* ---------------------------------------------------------------- listeners */
+
 static void	forward_drop(struct forward *, uv_stream_t *);
 
 static void
@@ -202,7 +330,7 @@ forward_on_connection(uv_stream_t *server, int status)
 		if (f->tcp[i] == (uv_tcp_t *)server)
 			break;
 	if (session_dying(s) || i == f->ntcp ||
-	    (t = tunnel_new_forwarded(s, f->bind, f->port, f->addrs[i])) ==
+	    (t = forwarded_new(s, f->bind, f->port, f->addrs[i])) ==
 	    NULL) {
 		log_verbose("session %s: remote forward %s:%u: connection "
 		    "refused: too many channels", session_id(s), f->bind,
@@ -210,8 +338,8 @@ forward_on_connection(uv_stream_t *server, int status)
 		forward_drop(f, server);
 		return;
 	}
-	if (uv_accept(server, tunnel_forwarded_stream(t)) != 0)
-		tunnel_forwarded_failed(t);
+	if (uv_accept(server, forwarded_stream(t)) != 0)
+		forwarded_failed(t);
 	session_step(s);
 }
 
@@ -482,8 +610,8 @@ forward_on_session_end(void *arg, const char *reason)
 
 /*
  * After a reload: a listener the new policy no longer allows closes.  Its
- * connections are decided again by themselves (tunnel.c), as are those of
- * listeners cancelled before.
+ * connections are decided again by themselves (forwarded_still_allowed),
+ * as are those of listeners cancelled before.
  */
 static void
 forward_on_reload(void *arg)

@@ -1,9 +1,9 @@
 /*
- * tunnel: one TCP connection carried by one SSH channel.  A direct-tcpip
- * open is parsed, resolved, decided and connected before it is answered; a
- * forwarded-tcpip one (forward.c) starts from an accepted socket.  Both are
- * pumped by the same code, both ways, with flow control, EOF and close.
- * struct tunnel is tunnel.c's own.
+ * tunnel: one TCP connection carried by one SSH channel, as the session
+ * sees it.  A direct-tcpip open is admitted by direct.c (parsed, resolved,
+ * decided, connected, then answered); a forwarded-tcpip one is opened by
+ * forward.c from an accepted socket; both are pumped by pump.c.  struct
+ * tunnel is theirs alone (pump.h).
  */
 #ifndef HOPD_TUNNEL_H
 #define HOPD_TUNNEL_H
@@ -29,18 +29,6 @@ void	tunnel_open_direct(struct session *s, ssh_message m);
  */
 void	tunnel_refuse_open(struct session *s, ssh_message m,
 	    const char *reason, bool audit);
-/*
- * A connection a remote-forward listener is about to accept: the tunnel
- * that will carry it, its uv_tcp_t ready for uv_accept() into
- * tunnel_forwarded_stream(), or NULL (out of memory, no channel slot).
- * bind and port are the client's request; local is the concrete address
- * that accepted (for a reload's decision).
- */
-struct tunnel *tunnel_new_forwarded(struct session *s, const char *bind,
-	    uint16_t port, const char *local);
-uv_stream_t *tunnel_forwarded_stream(struct tunnel *t);
-/* The accept into that stream failed: the tunnel goes. */
-void	tunnel_forwarded_failed(struct tunnel *t);
 /* Writes what tunnels gathered while their session read its socket. */
 void	tunnel_flush_gathered(void);
 /* Frees this thread's buffers (a worker thread, before it ends). */

@@ -1,8 +1,9 @@
 /*
- * tunnel: a TCP connection carried by one SSH channel.  Deciding and
- * connecting a direct-tcpip open (the open is answered only when that is
- * over), and the pump both kinds of tunnel share: bytes both ways, flow
- * control, half-close, close, and the audit records of it all.
+ * pump: the part of a tunnel both kinds share (pump.h).  Its life, the
+ * bytes both ways with flow control and half-close, the one way to its end
+ * (tunnel_close, then tunnel_finish from its steps), and the audit records
+ * of it: a direct-tcpip tunnel comes from direct.c once connected, a
+ * forwarded-tcpip one from forward.c once the client accepted it.
  *
  * Memory per tunnel is bounded whatever the peers do: toward the target,
  * TUNNEL_TCP_HIGH_WATER_BYTES queued (plus what libssh holds, which the
@@ -10,7 +11,8 @@
  * toward the client, one TCP read kept when the channel cannot take it,
  * and the session's bound on libssh's output (session_may_feed) whatever
  * window the client grants.  An idle tunnel holds no buffer: reads land
- * in the worker's buffer and only what the channel does not take is kept.
+ * in the worker's buffer and only what the channel does not take is kept;
+ * libssh's receive buffer is given back once the channel is idle.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -25,23 +27,18 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
-#include "addr.h"
 #include "audit.h"
-#include "config.h"
 #include "libssh_compat.h"
 #include "log.h"
-#include "lookup.h"
-#include "policy.h"
 #include "session.h"
+#include "pump.h"
 #include "tunnel.h"
 
-#define TUNNEL_ADDRS_MAX	LOOKUP_ADDRS_MAX
 #define TUNNEL_READ_BYTES	(64 * 1024)	/* one TCP read */
 #define TUNNEL_TCP_HIGH_WATER_BYTES (256 * 1024) /* queued to TCP: stop */
 #define TUNNEL_TCP_LOW_WATER_BYTES  (64 * 1024)	 /* ...and resume */
 /* Gathering packets for one write to TCP (tunnel_on_channel_data). */
 #define TUNNEL_GATHER_BYTES	(256 * 1024)	/* per tunnel: write now */
-#define TUNNEL_GATHER_PIECES	8		/* ...as many pieces */
 #define TUNNEL_GATHER_ARENA_BYTES (1024 * 1024)	/* per worker */
 /*
  * The window hopd grants a client per channel.  libssh's own top-ups stop
@@ -70,98 +67,9 @@
 #define TUNNEL_LINGER_MS	5000	/* flushing to TCP after the end */
 /* Idle this long after data came: libssh's receive buffer is given back. */
 #define TUNNEL_IDLE_SHRINK_MS	1000
-#define TUNNEL_RULE_MAX		256
 
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
-
-enum tunnel_kind {
-	TUNNEL_DIRECT,		/* direct-tcpip: client -> target */
-	TUNNEL_FORWARDED	/* forwarded-tcpip: bastion listener -> client */
-};
-
-enum tunnel_state {
-	TUNNEL_RESOLVING,
-	TUNNEL_CONNECTING,
-	TUNNEL_OPENING,		/* forwarded: our channel open in flight */
-	TUNNEL_OPEN,
-	TUNNEL_CLOSING
-};
-
-struct tunnel {
-	struct session_member	 member;
-	struct session		*s;
-	enum tunnel_kind	 kind;
-	enum tunnel_state	 state;
-	unsigned		 id;		/* channel number in the audit */
-	ssh_message		 open_msg;	/* held until answered */
-	ssh_channel		 ch;
-	struct ssh_channel_callbacks_struct cb;
-
-	/* The target as asked, and what deciding made of it. */
-	char			 target[ADDR_NAME_MAX + 16];
-	char			 origin[ADDR_TEXT_MAX];
-	struct host		 host;
-	uint16_t		 port;
-	struct ip_addr		 addrs[TUNNEL_ADDRS_MAX];
-	size_t			 naddrs;
-	bool			 allowed[TUNNEL_ADDRS_MAX];
-	size_t			 next_addr;
-	char			 rule[TUNNEL_RULE_MAX];	/* file:line */
-	const char		*fail_reason;	/* why the open is refused */
-	struct ip_addr		 connected_ip;
-
-	/* Forwarded only: the listener's request, for the channel open. */
-	char			*fwd_bind;
-	uint16_t		 fwd_port;
-	char			 fwd_local[ADDR_TEXT_MAX]; /* accepted on */
-	char			 fwd_oip[ADDR_TEXT_MAX];	/* originator */
-	uint16_t		 fwd_oport;
-
-	struct lookup		*lookup;
-	uv_connect_t		 connect_req;
-	uv_tcp_t		 tcp;
-	bool			 tcp_open;	/* handle initialised, not closed */
-	uv_timer_t		 timer;		/* connect timeout, linger */
-	bool			 timer_open;
-	uv_shutdown_t		 shutdown_req;
-	uint64_t		 connect_start_ms;
-
-	/* SSH -> TCP */
-	size_t			 tcp_queued;	/* bytes in uv_write requests */
-	size_t			 ssh_kept;	/* bytes libssh holds for us */
-	uv_buf_t		 gather[TUNNEL_GATHER_PIECES]; /* to write */
-	unsigned		 ngather;
-	size_t			 gathered;	/* their bytes */
-	struct tunnel		*gather_next;	/* in this thread's list */
-	bool			 gather_linked;
-	uint64_t		 window_mark;	/* bytes_in at the last raise */
-	uint32_t		 window;	/* what a raise grants */
-	uint64_t		 open_us;	/* when the channel opened */
-	bool			 window_raised;
-	bool			 got_data;	/* first data came */
-	bool			 shrink_due;	/* data came since the last */
-	bool			 ssh_eof;	/* peer sent EOF */
-	bool			 tcp_shutdown;	/* shutdown(SHUT_WR) requested */
-	bool			 tcp_shutdown_done;
-	/* TCP -> SSH: a read the channel did not take at once. */
-	char			*kept;
-	size_t			 klen, koff;
-	bool			 tcp_reading;
-	bool			 tcp_eof;
-	bool			 ssh_eof_sent;
-
-	bool			 peer_closed;	/* channel CLOSE received */
-	bool			 tcp_failed;
-	bool			 close_requested;
-	const char		*close_reason;
-	bool			 channel_closed;
-	bool			 was_open;	/* pumped: channel_close due */
-	bool			 pending;	/* counts as an open in progress */
-	unsigned		 handles;	/* open uv handles */
-	uint64_t		 bytes_in, bytes_out;
-	uint64_t		 start_ms;
-};
 
 struct tunnel_write {
 	uv_write_t	 req;
@@ -182,8 +90,10 @@ static void	tunnel_step(void *);
 static void	tunnel_on_session_end(void *, const char *);
 static void	tunnel_on_reload(void *);
 static void	tunnel_on_timer(uv_timer_t *);
-static void	tunnel_connect_next(struct tunnel *);
-static void	tunnel_close(struct tunnel *, const char *);
+static int	tunnel_on_channel_data(ssh_session, ssh_channel, void *,
+		    uint32_t, int, void *);
+static void	tunnel_on_channel_eof(ssh_session, ssh_channel, void *);
+static void	tunnel_on_channel_close(ssh_session, ssh_channel, void *);
 
 static const struct session_member_ops tunnel_member_ops = {
 	tunnel_step, tunnel_on_session_end, tunnel_on_reload
@@ -204,24 +114,16 @@ tunnel_thread_release(void)
 	tunnel_rbuf = tunnel_scratch = tunnel_arena = NULL;
 }
 
-static const char *
-tunnel_type(const struct tunnel *t)
-{
-	return t->kind == TUNNEL_DIRECT ? "direct-tcpip" : "forwarded-tcpip";
-}
-
 /* Something happened to t: it is stepped by its session, now. */
-static void
+void
 tunnel_kick(struct tunnel *t)
 {
 	session_run(t->s, &t->member);
 	session_step(t->s);
 }
 
-/* ---------------------------------------------------------------- audit */
-
 /* The one place a channel_open record is built. */
-static void
+void
 tunnel_audit_open_rec(struct session *s, unsigned channel, const char *type,
     const char *target, const char *origin, const char *decision,
     const char *rule, const struct ip_addr *addrs, size_t naddrs,
@@ -253,29 +155,12 @@ tunnel_audit_open_rec(struct session *s, unsigned channel, const char *type,
 	audit_emit(&r);
 }
 
-static void
+void
 tunnel_audit_open(struct tunnel *t, const char *decision, const char *result,
     const char *reason)
 {
-	tunnel_audit_open_rec(t->s, t->id, tunnel_type(t), t->target,
+	tunnel_audit_open_rec(t->s, t->id, t->ops->type, t->target,
 	    t->origin, decision, t->rule, t->addrs, t->naddrs, result, reason);
-}
-
-static void
-tunnel_audit_connect(struct tunnel *t, const struct ip_addr *a, int status)
-{
-	struct audit_rec	r;
-	char			text[ADDR_TEXT_MAX];
-
-	if (addr_format_port(a, t->port, text, sizeof(text)) == -1)
-		snprintf(text, sizeof(text), "?");
-	audit_rec_begin(&r, audit_now_ms(), "connect", session_id(t->s));
-	audit_rec_u64(&r, "channel", t->id);
-	audit_rec_str(&r, "addr", text);
-	audit_rec_str(&r, "result", status == 0 ? "ok" : uv_err_name(status));
-	audit_rec_u64(&r, "ms", audit_now_ms() - t->connect_start_ms);
-	audit_rec_end(&r);
-	audit_emit(&r);
 }
 
 static void
@@ -285,7 +170,7 @@ tunnel_audit_close(struct tunnel *t)
 
 	audit_rec_begin(&r, audit_now_ms(), "channel_close", session_id(t->s));
 	audit_rec_u64(&r, "channel", t->id);
-	audit_rec_str(&r, "type", tunnel_type(t));
+	audit_rec_str(&r, "type", t->ops->type);
 	audit_rec_str(&r, "target", t->target);
 	audit_rec_u64(&r, "bytes_in", t->bytes_in);
 	audit_rec_u64(&r, "bytes_out", t->bytes_out);
@@ -295,90 +180,8 @@ tunnel_audit_close(struct tunnel *t)
 	audit_emit(&r);
 }
 
-/* ---------------------------------------------------------------- refusals */
-
-static const char *
-tunnel_channel_type(int subtype)
-{
-	switch (subtype) {
-	case SSH_CHANNEL_SESSION:
-		return "session";
-	case SSH_CHANNEL_DIRECT_TCPIP:
-		return "direct-tcpip";
-	case SSH_CHANNEL_FORWARDED_TCPIP:
-		return "forwarded-tcpip";
-	case SSH_CHANNEL_X11:
-		return "x11";
-	case SSH_CHANNEL_AUTH_AGENT:
-		return "auth-agent";
-	default:
-		return "unknown";
-	}
-}
-
-/* "host:port" and "ip:port" of a direct-tcpip open, as asked. */
-static void
-tunnel_format_request(ssh_message m, char *target, size_t tlen,
-    char *origin, size_t olen)
-{
-	const char	*dest, *orig;
-	int		 port, oport;
-
-	dest = ssh_message_channel_request_open_destination(m);
-	port = ssh_message_channel_request_open_destination_port(m);
-	orig = ssh_message_channel_request_open_originator(m);
-	oport = ssh_message_channel_request_open_originator_port(m);
-	if (dest == NULL)
-		dest = "";
-	snprintf(target, tlen, strchr(dest, ':') != NULL ? "[%.*s]:%d" :
-	    "%.*s:%d", ADDR_NAME_MAX, dest, port);
-	snprintf(origin, olen, "%.40s:%d", orig != NULL ? orig : "", oport);
-}
-
-/* The failure, preceded by the reason as a debug message for `ssh -v`. */
-static void
-tunnel_reply_refused(struct session *s, ssh_message m, const char *target,
-    const char *reason)
-{
-	char	safe[ADDR_NAME_MAX + 16], line[512];
-
-	if (target != NULL) {
-		log_printable(target, safe, sizeof(safe));
-		snprintf(line, sizeof(line), "hopd: open %s refused: %s", safe,
-		    reason);
-	} else
-		snprintf(line, sizeof(line), "hopd: channel refused: %s",
-		    reason);
-	ssh_send_debug(session_ssh(s), line, 1);
-	ssh_message_reply_default(m);
-}
-
-void
-tunnel_refuse_open(struct session *s, ssh_message m, const char *reason,
-    bool audit)
-{
-	char	target[ADDR_NAME_MAX + 16], origin[ADDR_TEXT_MAX];
-	int	subtype = ssh_message_subtype(m);
-	bool	direct = subtype == SSH_CHANNEL_DIRECT_TCPIP;
-
-	if (direct)
-		tunnel_format_request(m, target, sizeof(target), origin,
-		    sizeof(origin));
-	if (audit) {
-		tunnel_audit_open_rec(s, session_next_channel(s),
-		    tunnel_channel_type(subtype), direct ? target : NULL,
-		    direct ? origin : NULL, "deny", NULL, NULL, 0, "refused",
-		    reason);
-		tunnel_reply_refused(s, m, direct ? target : NULL, reason);
-	} else
-		ssh_message_reply_default(m);
-	ssh_message_free(m);
-}
-
-/* ---------------------------------------------------------------- lifetime */
-
-static struct tunnel *
-tunnel_new(struct session *s, enum tunnel_kind kind)
+struct tunnel *
+tunnel_new(struct session *s, const struct tunnel_ops *ops)
 {
 	struct tunnel	*t;
 
@@ -389,14 +192,14 @@ tunnel_new(struct session *s, enum tunnel_kind kind)
 		return NULL;
 	}
 	t->s = s;
-	t->kind = kind;
+	t->ops = ops;
 	t->start_ms = audit_now_ms();
 	session_join(s, &t->member, &tunnel_member_ops, t);
 	return t;
 }
 
 /* Gone: nothing of t is left anywhere (no handle, request or channel). */
-static void
+void
 tunnel_free(struct tunnel *t)
 {
 	struct session	*s = t->s;
@@ -423,21 +226,21 @@ tunnel_on_handle_closed(uv_handle_t *h)
 	t->handles--;
 	if (h == (uv_handle_t *)&t->tcp) {
 		t->tcp_open = false;
-		if (t->state == TUNNEL_CONNECTING && !t->close_requested) {
-			tunnel_connect_next(t);
-		}
+		if (t->state == TUNNEL_CONNECTING && !t->close_requested &&
+		    t->ops->tcp_closed != NULL)
+			t->ops->tcp_closed(t);
 	}
 	tunnel_kick(t);
 }
 
-static void
+void
 tunnel_close_tcp(struct tunnel *t)
 {
 	if (t->tcp_open && !uv_is_closing((uv_handle_t *)&t->tcp))
 		uv_close((uv_handle_t *)&t->tcp, tunnel_on_handle_closed);
 }
 
-static void
+void
 tunnel_start_timer(struct tunnel *t, uint64_t ms)
 {
 	if (!t->timer_open) {
@@ -449,74 +252,20 @@ tunnel_start_timer(struct tunnel *t, uint64_t ms)
 	uv_timer_start(&t->timer, tunnel_on_timer, ms, 0);
 }
 
-static void
+void
 tunnel_stop_timer(struct tunnel *t)
 {
 	if (t->timer_open)
 		uv_timer_stop(&t->timer);
 }
 
-/* The open is answered (or will never be): it is no longer pending. */
-static void
-tunnel_decided(struct tunnel *t)
-{
-	if (t->open_msg != NULL) {
-		ssh_message_free(t->open_msg);
-		t->open_msg = NULL;
-	}
-	if (t->pending) {
-		t->pending = false;
-		session_open_decided(t->s);
-	}
-}
-
-/*
- * Refuses a direct-tcpip open: the reason goes to the client as a debug
- * message (`ssh -v` prints it; libssh 0.10 can only send "administratively
- * prohibited" in the failure itself), to the audit trail and to the log.
- */
-static void
-tunnel_refuse(struct tunnel *t, const char *decision, const char *reason)
-{
-	if (t->open_msg != NULL && !session_dying(t->s))
-		tunnel_reply_refused(t->s, t->open_msg, t->target, reason);
-	tunnel_decided(t);
-	tunnel_audit_open(t, decision, "refused", reason);
-	t->close_reason = reason;
-	t->close_requested = true;
-	t->state = TUNNEL_CLOSING;
-	if (t->lookup != NULL) {
-		lookup_abandon(t->lookup);
-		t->lookup = NULL;
-	}
-	tunnel_close_tcp(t);
-	session_run(t->s, &t->member);
-}
-
-static const char *
-tunnel_connect_error(int status)
-{
-	switch (status) {
-	case UV_ECONNREFUSED:
-		return "connection refused";
-	case UV_ETIMEDOUT:
-		return "timed out";
-	case UV_ENETUNREACH:
-	case UV_EHOSTUNREACH:
-		return "no route to host";
-	default:
-		return "connect failed";
-	}
-}
-
-/* ---------------------------------------------------------------- SSH -> TCP */
-
 static void
 tunnel_on_channel_eof(ssh_session ss, ssh_channel ch, void *arg)
 {
 	struct tunnel	*t = arg;
 
-	t->ssh_eof = true;
+	if (t->up == UP_OPEN)
+		t->up = UP_EOF;
 	session_run(t->s, &t->member);
 }
 
@@ -723,7 +472,7 @@ tunnel_on_channel_data(ssh_session ss, ssh_channel ch, void *data,
 		    (unsigned long long)wait_us, t->window);
 	}
 	if (is_stderr || t->state != TUNNEL_OPEN || t->tcp_failed ||
-	    t->tcp_shutdown || t->close_requested) {
+	    t->up >= UP_SHUTTING || t->close_requested) {
 		t->ssh_kept = 0;
 		return len;		/* nobody to deliver to: drop */
 	}
@@ -763,7 +512,7 @@ tunnel_pull_kept(struct tunnel *t)
 	size_t	 want;
 	int	 n;
 
-	while (t->ssh_kept > 0 && !t->tcp_failed && !t->tcp_shutdown &&
+	while (t->ssh_kept > 0 && !t->tcp_failed && t->up < UP_SHUTTING &&
 	    t->tcp_queued < TUNNEL_TCP_LOW_WATER_BYTES) {
 		if ((buf = tunnel_scratch_buffer()) == NULL)
 			return;
@@ -795,8 +544,6 @@ tunnel_raise_window(struct tunnel *t)
 	if (n > 0 && tunnel_write_tcp(t, buf, n) == 0)
 		t->ssh_kept = (size_t)n < t->ssh_kept ? t->ssh_kept - n : 0;
 }
-
-/* ---------------------------------------------------------------- TCP -> SSH */
 
 static void
 tunnel_on_tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -847,13 +594,13 @@ tunnel_on_tcp_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		tunnel_stop_reading(t);
-		t->tcp_eof = true;
+		t->down = DOWN_EOF;
 		if (nread != UV_EOF && nread != UV_ENOBUFS) {
 			log_verbose("session %s channel %u: read from target: "
 			    "%s", session_id(t->s), t->id, uv_strerror(nread));
 			t->tcp_failed = true;
 		} else if (nread == UV_ENOBUFS) {
-			t->tcp_eof = false;	/* no buffer: try later */
+			t->down = DOWN_OPEN;	/* no buffer: try later */
 			session_wait_ssh(t->s, &t->member);
 			return;
 		}
@@ -892,14 +639,12 @@ tunnel_retry_kept(struct tunnel *t)
 	return true;
 }
 
-/* ---------------------------------------------------------------- the pump */
-
 static void
 tunnel_on_shutdown(uv_shutdown_t *req, int status)
 {
 	struct tunnel	*t = container_of(req, struct tunnel, shutdown_req);
 
-	t->tcp_shutdown_done = true;
+	t->up = UP_DONE;
 	if (status < 0 && status != UV_ECANCELED)
 		t->tcp_failed = true;
 	tunnel_kick(t);
@@ -908,17 +653,30 @@ tunnel_on_shutdown(uv_shutdown_t *req, int status)
 static void
 tunnel_shutdown_tcp(struct tunnel *t)
 {
-	if (t->tcp_shutdown || !t->tcp_open)
+	if (t->up >= UP_SHUTTING || !t->tcp_open)
 		return;
-	t->tcp_shutdown = true;
+	t->up = UP_SHUTTING;
 	if (uv_shutdown(&t->shutdown_req, (uv_stream_t *)&t->tcp,
 	    tunnel_on_shutdown) < 0) {
-		t->tcp_shutdown_done = true;
+		t->up = UP_DONE;
 		t->tcp_failed = true;
 	}
 }
 
-static void
+void
+tunnel_set_channel(struct tunnel *t, ssh_channel ch)
+{
+	t->ch = ch;
+	memset(&t->cb, 0, sizeof(t->cb));
+	t->cb.userdata = t;
+	t->cb.channel_data_function = tunnel_on_channel_data;
+	t->cb.channel_eof_function = tunnel_on_channel_eof;
+	t->cb.channel_close_function = tunnel_on_channel_close;
+	ssh_callbacks_init(&t->cb);
+	ssh_set_channel_callbacks(ch, &t->cb);
+}
+
+void
 tunnel_start_pump(struct tunnel *t)
 {
 	t->state = TUNNEL_OPEN;
@@ -937,7 +695,7 @@ tunnel_pump(struct tunnel *t)
 	/* TCP -> SSH: retry what the channel refused, then read again. */
 	if (!tunnel_retry_kept(t)) {
 		session_wait_ssh(t->s, &t->member);
-	} else if (!t->tcp_reading && !t->tcp_eof && !t->peer_closed &&
+	} else if (!t->tcp_reading && t->down == DOWN_OPEN && !t->peer_closed &&
 	    !t->close_requested) {
 		if (uv_read_start((uv_stream_t *)&t->tcp, tunnel_on_tcp_alloc,
 		    tunnel_on_tcp_read) == 0)
@@ -947,21 +705,21 @@ tunnel_pump(struct tunnel *t)
 	}
 	if (t->close_requested)
 		return;
-	if (t->kept == NULL && t->tcp_eof && !t->ssh_eof_sent &&
+	if (t->kept == NULL && t->down >= DOWN_EOF && t->down != DOWN_DONE &&
 	    !t->peer_closed) {
 		ssh_channel_send_eof(t->ch);
-		t->ssh_eof_sent = true;
+		t->down = DOWN_DONE;
 	}
 
 	/* SSH -> TCP: pull what libssh kept, pass EOF on once delivered. */
 	tunnel_pull_kept(t);
-	if (!t->ssh_eof && !t->peer_closed && t->ssh_kept == 0 &&
-	    !t->tcp_failed && !t->tcp_shutdown &&
+	if (t->up == UP_OPEN && !t->peer_closed && t->ssh_kept == 0 &&
+	    !t->tcp_failed && t->up < UP_SHUTTING &&
 	    t->tcp_queued < TUNNEL_TCP_LOW_WATER_BYTES &&
 	    (!t->window_raised ||
 	    t->bytes_in - t->window_mark >= TUNNEL_WINDOW_RAISE_BYTES))
 		tunnel_raise_window(t);
-	if (t->ssh_eof && t->ssh_kept == 0 && !t->tcp_failed)
+	if (t->up >= UP_EOF && t->ssh_kept == 0 && !t->tcp_failed)
 		tunnel_shutdown_tcp(t);
 
 	if (t->peer_closed) {
@@ -969,26 +727,25 @@ tunnel_pump(struct tunnel *t)
 		tunnel_stop_reading(t);
 		if (t->ssh_kept > 0 && !t->tcp_failed)
 			return;
-		tunnel_close(t, t->ssh_eof_sent ? "eof" : "closed by client");
+		tunnel_close(t, t->down == DOWN_DONE ? "eof" : "closed by client");
 		return;
 	}
 	if (t->tcp_failed) {
 		tunnel_close(t, "target connection lost");
 		return;
 	}
-	if (t->ssh_eof_sent && t->tcp_shutdown_done)
+	if (t->down == DOWN_DONE && t->up == UP_DONE)
 		tunnel_close(t, "eof");
 }
 
 /* Ends t with reason (audited); the rest happens in its steps. */
-static void
+void
 tunnel_close(struct tunnel *t, const char *reason)
 {
 	if (t->close_requested)
 		return;
-	if (t->open_msg != NULL) {
-		tunnel_refuse(t, strcmp(reason, "policy_reload") == 0 ? "deny" :
-		    "allow", reason);
+	if (t->open_msg != NULL && t->ops->unanswered != NULL) {
+		t->ops->unanswered(t, reason);	/* refuses, and ends t */
 		return;
 	}
 	t->close_requested = true;
@@ -1045,7 +802,7 @@ tunnel_finish(struct tunnel *t)
 				tunnel_start_timer(t, TUNNEL_LINGER_MS);
 		}
 		if (t->tcp_queued == 0 || t->tcp_failed ||
-		    (t->tcp_shutdown && t->tcp_shutdown_done))
+		    (t->up >= UP_SHUTTING && t->up == UP_DONE))
 			tunnel_close_tcp(t);
 	}
 	if (!tunnel_free_channel(t))
@@ -1057,143 +814,12 @@ tunnel_finish(struct tunnel *t)
 		tunnel_free(t);
 }
 
-/* ---------------------------------------------------------------- direct */
-
-/* The connect succeeded: now the client's open is accepted. */
-static void
-tunnel_accept(struct tunnel *t)
-{
-	tunnel_stop_timer(t);
-	if ((t->ch = ssh_channel_new(session_ssh(t->s))) == NULL) {
-		tunnel_refuse(t, "allow", "out of memory");
-		return;
-	}
-	memset(&t->cb, 0, sizeof(t->cb));
-	t->cb.userdata = t;
-	t->cb.channel_data_function = tunnel_on_channel_data;
-	t->cb.channel_eof_function = tunnel_on_channel_eof;
-	t->cb.channel_close_function = tunnel_on_channel_close;
-	ssh_callbacks_init(&t->cb);
-	ssh_set_channel_callbacks(t->ch, &t->cb);
-	if (ssh_message_channel_request_open_reply_accept_channel(t->open_msg,
-	    t->ch) != SSH_OK) {
-		tunnel_decided(t);
-		tunnel_audit_open(t, "allow", "refused", "client gone");
-		tunnel_close(t, "client gone");
-		return;
-	}
-	tunnel_decided(t);
-	tunnel_audit_open(t, "allow", "open", "connected");
-	tunnel_start_pump(t);
-}
-
-static void
-tunnel_on_connect(uv_connect_t *req, int status)
-{
-	struct tunnel	*t = container_of(req, struct tunnel, connect_req);
-
-	if (status == UV_ECANCELED)
-		return;		/* we closed it; the close callback goes on */
-	tunnel_audit_connect(t, &t->addrs[t->next_addr - 1], status);
-	if (t->state == TUNNEL_CONNECTING && !t->close_requested) {
-		if (status < 0) {
-			t->fail_reason = tunnel_connect_error(status);
-			tunnel_close_tcp(t);	/* its close tries the next */
-		} else {
-			t->connected_ip = t->addrs[t->next_addr - 1];
-			tunnel_accept(t);
-		}
-	}
-	tunnel_kick(t);
-}
-
-static void
-tunnel_connect_next(struct tunnel *t)
-{
-	struct sockaddr_storage	 ss;
-	const struct ip_addr	*a;
-	int			 rc;
-
-	while (t->next_addr < t->naddrs && !t->allowed[t->next_addr])
-		t->next_addr++;
-	if (t->next_addr == t->naddrs) {
-		tunnel_refuse(t, "allow", t->fail_reason != NULL ?
-		    t->fail_reason : "connection refused");
-		return;
-	}
-	a = &t->addrs[t->next_addr++];
-	addr_to_sockaddr(a, t->port, &ss);
-	uv_tcp_init(session_loop(t->s), &t->tcp);
-	t->tcp.data = t;
-	t->tcp_open = true;
-	t->handles++;
-	t->connect_start_ms = audit_now_ms();
-	rc = uv_tcp_connect(&t->connect_req, &t->tcp, (struct sockaddr *)&ss,
-	    tunnel_on_connect);
-	if (rc == 0)
-		return;
-	tunnel_audit_connect(t, a, rc);
-	t->fail_reason = tunnel_connect_error(rc);
-	/* Its close callback comes back here for the next address. */
-	tunnel_close_tcp(t);
-}
-
-/* Every resolved address decided alone; connect to the allowed ones. */
-static void
-tunnel_decide(struct tunnel *t)
-{
-	struct verdict	 v[TUNNEL_ADDRS_MAX], d;
-	size_t		 i, n;
-
-	n = policy_decide_target(session_config(t->s)->policy,
-	    session_user(t->s), &t->host, t->port, t->addrs, t->naddrs, v, &d);
-	for (i = 0; i < t->naddrs; i++)
-		t->allowed[i] = v[i].allow;
-	policy_rule_origin(d.rule, t->rule, sizeof(t->rule));
-	if (n == 0) {
-		log_verbose("session %s channel %u: %s denied: %s (%s)",
-		    session_id(t->s), t->id, t->host.text, d.reason, t->rule);
-		tunnel_refuse(t, "deny", "denied by policy");
-		return;
-	}
-	t->state = TUNNEL_CONNECTING;
-	tunnel_connect_next(t);
-}
-
-static void
-tunnel_on_resolved(void *arg, int status, const struct ip_addr *addrs,
-    size_t naddrs)
-{
-	struct tunnel	*t = arg;
-
-	t->lookup = NULL;
-	if (t->state == TUNNEL_RESOLVING && !t->close_requested) {
-		if (status < 0 || naddrs == 0) {
-			tunnel_refuse(t, "deny", status == UV_EAI_NONAME ||
-			    (status == 0 && naddrs == 0) ? "unknown host" :
-			    "name resolution failed");
-		} else {
-			memcpy(t->addrs, addrs, naddrs * sizeof(addrs[0]));
-			t->naddrs = naddrs;
-			tunnel_decide(t);
-		}
-	}
-	tunnel_kick(t);
-}
-
 static void
 tunnel_on_timer(uv_timer_t *timer)
 {
 	struct tunnel	*t = timer->data;
 
-	if (t->state == TUNNEL_RESOLVING || t->state == TUNNEL_CONNECTING) {
-		tunnel_refuse(t, t->state == TUNNEL_RESOLVING ? "deny" :
-		    "allow", "timed out");
-	} else if (t->state == TUNNEL_OPENING) {
-		tunnel_audit_open(t, "allow", "refused",
-		    "client did not answer");
-		tunnel_close(t, "client did not answer");
-	} else if (t->state == TUNNEL_OPEN && !t->close_requested) {
+	if (t->state == TUNNEL_OPEN && !t->close_requested) {
 		/* Idle since data came: libssh's receive buffer goes. */
 		if (t->ch != NULL && t->ssh_kept == 0)
 			compat_channel_shrink(t->ch);
@@ -1201,201 +827,10 @@ tunnel_on_timer(uv_timer_t *timer)
 		/* The target did not take the rest in time. */
 		t->tcp_failed = true;
 		tunnel_close_tcp(t);
-	}
+	} else if (!t->close_requested)
+		t->ops->timeout(t);
 	tunnel_kick(t);
 }
-
-/* A refusal decided before any tunnel exists (m is taken). */
-static void
-tunnel_refuse_early(struct session *s, ssh_message m, const char *target,
-    const char *origin, const char *rule, const char *reason, bool audit)
-{
-	if (audit) {
-		tunnel_audit_open_rec(s, session_next_channel(s),
-		    "direct-tcpip", target, origin, "deny", rule, NULL, 0,
-		    "refused", reason);
-		tunnel_reply_refused(s, m, target, reason);
-	} else
-		ssh_message_reply_default(m);
-	ssh_message_free(m);
-	session_open_decided(s);
-}
-
-void
-tunnel_open_direct(struct session *s, ssh_message m)
-{
-	const struct config	*c = session_config(s);
-	struct tunnel		*t;
-	struct verdict		 v;
-	struct host		 host;
-	enum lookup_refusal	 lr;
-	const char		*dest, *why = NULL, *cap;
-	char			 target[ADDR_NAME_MAX + 16];
-	char			 origin[ADDR_TEXT_MAX];
-	char			 rule[TUNNEL_RULE_MAX];
-	int			 port;
-
-	/* Everything that can be decided at once, before allocating. */
-	tunnel_format_request(m, target, sizeof(target), origin,
-	    sizeof(origin));
-	dest = ssh_message_channel_request_open_destination(m);
-	port = ssh_message_channel_request_open_destination_port(m);
-	if (dest == NULL || addr_parse_host(dest, &host, &why) == -1 ||
-	    port < 1 || port > 65535) {
-		log_verbose("session %s: invalid target: %s", session_id(s),
-		    why != NULL ? why : "bad port");
-		tunnel_refuse_early(s, m, target, origin, NULL,
-		    "invalid target", true);
-		return;
-	}
-	if (!policy_precheck(c->policy, session_user(s), &host, port, &v)) {
-		policy_rule_origin(v.rule, rule, sizeof(rule));
-		log_verbose("session %s: %s denied: %s (%s)", session_id(s),
-		    host.text, v.reason, rule);
-		tunnel_refuse_early(s, m, target, origin, rule,
-		    "denied by policy", true);
-		return;
-	}
-	if ((t = tunnel_new(s, TUNNEL_DIRECT)) == NULL) {
-		tunnel_refuse_early(s, m, target, origin, NULL,
-		    "out of memory", true);
-		return;
-	}
-	t->open_msg = m;
-	t->pending = true;
-	t->host = host;
-	t->port = port;
-	memcpy(t->target, target, sizeof(t->target));
-	memcpy(t->origin, origin, sizeof(t->origin));
-	if (host.kind == HOST_NAME) {
-		lr = lookup_start(session_loop(s), session_user(s), host.text,
-		    c->max_lookups_per_user, c->max_lookups, TUNNEL_ADDRS_MAX,
-		    tunnel_on_resolved, t, &t->lookup);
-		if (lr != LOOKUP_OK) {
-			/* Nothing of t is in the loop yet: it goes at once. */
-			cap = lr == LOOKUP_USER_CAP ? "too many lookups in "
-			    "progress (max_lookups_per_user)" :
-			    lr == LOOKUP_PROCESS_CAP ? "too many lookups in "
-			    "progress (max_lookups)" : "name resolution failed";
-			t->open_msg = NULL;
-			t->pending = false;
-			tunnel_free(t);
-			tunnel_refuse_early(s, m, target, origin, NULL, cap,
-			    lr == LOOKUP_FAILED || session_cap_refused(s, cap));
-			return;
-		}
-		t->id = session_next_channel(s);
-		t->state = TUNNEL_RESOLVING;
-		tunnel_start_timer(t, c->connect_timeout_ms);
-		return;
-	}
-	t->id = session_next_channel(s);
-	t->addrs[0] = host.ip;
-	addr_normalize(&t->addrs[0]);
-	t->naddrs = 1;
-	tunnel_start_timer(t, c->connect_timeout_ms);
-	tunnel_decide(t);
-}
-
-/* ---------------------------------------------------------------- forwarded */
-
-struct tunnel *
-tunnel_new_forwarded(struct session *s, const char *bind, uint16_t port,
-    const char *local)
-{
-	struct tunnel	*t;
-
-	if ((t = tunnel_new(s, TUNNEL_FORWARDED)) == NULL)
-		return NULL;
-	if ((t->fwd_bind = strdup(bind)) == NULL) {
-		tunnel_free(t);
-		return NULL;
-	}
-	t->id = session_next_channel(s);
-	t->fwd_port = port;
-	t->port = port;
-	snprintf(t->fwd_local, sizeof(t->fwd_local), "%s", local);
-	t->state = TUNNEL_OPENING;
-	t->close_reason = "accept failed";
-	uv_tcp_init(session_loop(s), &t->tcp);
-	t->tcp.data = t;
-	t->tcp_open = true;
-	t->handles++;
-	tunnel_start_timer(t, session_config(s)->connect_timeout_ms);
-	snprintf(t->target, sizeof(t->target), "%.200s:%u", bind, port);
-	return t;
-}
-
-uv_stream_t *
-tunnel_forwarded_stream(struct tunnel *t)
-{
-	session_run(t->s, &t->member);
-	return (uv_stream_t *)&t->tcp;
-}
-
-void
-tunnel_forwarded_failed(struct tunnel *t)
-{
-	t->close_requested = true;
-	t->state = TUNNEL_CLOSING;
-	tunnel_close_tcp(t);
-	session_run(t->s, &t->member);
-}
-
-/* Our forwarded-tcpip open towards the client; retried until answered. */
-static void
-tunnel_step_opening(struct tunnel *t)
-{
-	struct ip_addr	a;
-	uint16_t	oport = 0;
-	char		oip[ADDR_TEXT_MAX] = "127.0.0.1";
-	struct sockaddr_storage ss;
-	int		len = sizeof(ss), rc;
-
-	if (t->ch == NULL) {
-		if ((t->ch = ssh_channel_new(session_ssh(t->s))) == NULL) {
-			tunnel_close(t, "out of memory");
-			return;
-		}
-		/*
-		 * Before the open goes out: the client's confirmation, data,
-		 * EOF and CLOSE may all come in one burst, and an EOF seen by
-		 * no callback would be lost.
-		 */
-		memset(&t->cb, 0, sizeof(t->cb));
-		t->cb.userdata = t;
-		t->cb.channel_data_function = tunnel_on_channel_data;
-		t->cb.channel_eof_function = tunnel_on_channel_eof;
-		t->cb.channel_close_function = tunnel_on_channel_close;
-		ssh_callbacks_init(&t->cb);
-		ssh_set_channel_callbacks(t->ch, &t->cb);
-		if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss,
-		    &len) == 0 &&
-		    addr_from_sockaddr((struct sockaddr *)&ss, &a, &oport) == 0)
-			addr_format(&a, oip, sizeof(oip));
-		snprintf(t->origin, sizeof(t->origin), "%s:%u", oip, oport);
-		t->fwd_oport = oport;
-		snprintf(t->fwd_oip, sizeof(t->fwd_oip), "%s", oip);
-	}
-	rc = ssh_channel_open_reverse_forward(t->ch, t->fwd_bind, t->fwd_port,
-	    t->fwd_oip, t->fwd_oport);
-	if (rc == SSH_AGAIN) {
-		session_wait_ssh(t->s, &t->member);
-		return;
-	}
-	if (rc != SSH_OK) {
-		tunnel_audit_open(t, "allow", "refused",
-		    "client refused the channel");
-		tunnel_close(t, "client refused the channel");
-		return;
-	}
-	tunnel_stop_timer(t);
-	tunnel_audit_open(t, "allow", "open", "client accepted");
-	tunnel_start_pump(t);
-}
-
-/* ---------------------------------------------------------------- members */
-
 static void
 tunnel_step(void *arg)
 {
@@ -1403,8 +838,9 @@ tunnel_step(void *arg)
 
 	if (session_dying(t->s) && !t->close_requested)
 		tunnel_close(t, "session ended");
-	if (t->state == TUNNEL_OPENING && !t->close_requested)
-		tunnel_step_opening(t);
+	if (t->state == TUNNEL_OPENING && !t->close_requested &&
+	    t->ops->opening != NULL)
+		t->ops->opening(t);
 	if (t->state == TUNNEL_OPEN && !t->close_requested) {
 		tunnel_pump(t);
 		if (t->shrink_due && !t->close_requested) {
@@ -1426,55 +862,9 @@ tunnel_on_session_end(void *arg, const char *reason)
 {
 	struct tunnel	*t = arg;
 
-	if (t->open_msg != NULL) {
-		tunnel_decided(t);
-		tunnel_audit_open(t, t->naddrs > 0 ? "allow" : "deny",
-		    "refused", reason);
-	}
-	if (t->lookup != NULL) {
-		lookup_abandon(t->lookup);
-		t->lookup = NULL;
-	}
-	tunnel_close(t, reason);
+	tunnel_close(t, reason);	/* an unanswered open is refused */
 	tunnel_free_channel(t);
 	session_run(t->s, &t->member);
-}
-
-/*
- * After a reload: an open direct tunnel is decided again for the address it
- * is connected to; one still connecting has its remaining addresses decided
- * again, and loses if the one it is trying is no longer allowed.  A
- * forwarded one is decided again by the listen rules for the address and
- * port that accepted it, whether its listener is still there or not.
- */
-static bool
-tunnel_still_allowed(struct tunnel *t)
-{
-	const struct policy	*p = session_config(t->s)->policy;
-	const char		*user = session_user(t->s);
-	struct verdict		 v[TUNNEL_ADDRS_MAX];
-	size_t			 i;
-
-	if (t->close_requested)
-		return true;
-	if (t->kind == TUNNEL_FORWARDED)
-		return policy_listen_port_allowed(p, user, t->fwd_local,
-		    t->fwd_port);
-	if (t->state == TUNNEL_CONNECTING) {
-		if (!policy_precheck(p, user, &t->host, t->port, v))
-			return false;
-		policy_decide(p, user, &t->host, t->port, t->addrs, t->naddrs,
-		    v);
-		for (i = 0; i < t->naddrs; i++)
-			t->allowed[i] = t->allowed[i] && v[i].allow;
-		return t->next_addr == 0 || t->allowed[t->next_addr - 1];
-	}
-	if (t->state != TUNNEL_OPEN)
-		return true;	/* resolving: decided under the new policy */
-	if (!policy_precheck(p, user, &t->host, t->port, v))
-		return false;
-	return policy_decide(p, user, &t->host, t->port, &t->connected_ip, 1,
-	    v) == 1;
 }
 
 static void
@@ -1482,6 +872,6 @@ tunnel_on_reload(void *arg)
 {
 	struct tunnel	*t = arg;
 
-	if (!tunnel_still_allowed(t))
+	if (!t->close_requested && !t->ops->still_allowed(t))
 		tunnel_close(t, "policy_reload");
 }
