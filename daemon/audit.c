@@ -1,14 +1,17 @@
 /*
  * audit: builds each audit event twice, as one JSON object per line for the
  * audit file and as one short human line for the log, escaping every value
- * so that no client-supplied string can forge a record; then writes it.
+ * so that no client-supplied string can forge a record; then writes it, at
+ * once or from the emitting thread's queue, without a lock per record.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,10 +36,45 @@ struct abuf {
 	int	 err;
 };
 
-static pthread_mutex_t	 audit_lock = PTHREAD_MUTEX_INITIALIZER;
-static int		 audit_fd = -1;
-static char		*audit_path;
-static int		 audit_failing;	/* the last write failed, logged */
+/*
+ * An open audit file.  audit.cur holds one reference to the current one; a
+ * thread that queues records holds one to the file it last wrote to, until
+ * it sees audit.gen change.  The last reference closes the file.
+ */
+struct audit_file {
+	int		 fd;
+	bool		 regular;	/* each write(2) lands whole */
+	char		*path;
+	unsigned	 refs;		/* atomic; taken under audit.lock */
+	int		 failing;	/* atomic: last write failed, logged */
+};
+
+/*
+ * The lock guards cur and orders the changes of gen.  It is taken to change
+ * files, to follow a change (once per queueing thread per change), and for
+ * the records of threads that do not queue theirs: never per record queued.
+ */
+static struct {
+	pthread_mutex_t		 lock;
+	struct audit_file	*cur;	/* NULL: records off */
+	unsigned long		 gen;	/* atomic: bumped as cur changes */
+} audit = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The queue of a thread that called audit_thread_buffered(true). */
+struct audit_thread {
+	char			*buf;	/* AUDIT_QUEUE_BYTES, at first record */
+	size_t			 len;
+	struct audit_file	*file;	/* a reference, or NULL */
+	unsigned long		 gen;	/* audit.gen when file was taken */
+};
+
+static __thread struct audit_thread	*audit_self;
+static pthread_key_t			 audit_key;	/* flushes at exit */
+static pthread_once_t			 audit_key_once = PTHREAD_ONCE_INIT;
+static bool				 audit_key_ok;
+
+_Static_assert(AUDIT_REC_MAX <= PIPE_BUF && AUDIT_REC_MAX <= AUDIT_QUEUE_BYTES,
+    "a record fits in one atomic write and in an empty queue");
 
 static void
 abuf_put(struct abuf *b, const char *s, size_t n)
@@ -446,36 +484,77 @@ audit_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int
-audit_open_fd(const char *path)
+/* Opens path for appending, with one reference; NULL (logged) if not. */
+static struct audit_file *
+audit_file_open(const char *path)
 {
-	int	fd;
+	struct audit_file	*f;
+	struct stat		 st;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    AUDIT_FILE_MODE);
-	if (fd == -1)
-		log_warn("audit: %s", path);
-	return fd;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		goto fail;
+	if ((f->path = strdup(path)) == NULL)
+		goto fail;
+	f->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, AUDIT_FILE_MODE);
+	if (f->fd == -1)
+		goto fail;
+	f->regular = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode);
+	f->refs = 1;
+	return f;
+fail:
+	log_warn("audit: %s", path);
+	if (f != NULL)
+		free(f->path);
+	free(f);
+	return NULL;
 }
 
-/* Makes fd and path (both owned by the caller until now) current. */
 static void
-audit_swap(int fd, char *path)
+audit_file_release(struct audit_file *f)
 {
-	int	 oldfd;
-	char	*oldpath;
+	if (f == NULL || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	close(f->fd);
+	free(f->path);
+	free(f);
+}
 
-	pthread_mutex_lock(&audit_lock);
-	oldfd = audit_fd;
-	oldpath = audit_path;
-	audit_fd = fd;
-	audit_path = path;
-	audit_failing = 0;
-	pthread_mutex_unlock(&audit_lock);
-	if (oldfd != -1)
-		close(oldfd);
-	if (oldpath != path)
-		free(oldpath);
+/*
+ * A reference to the current file (NULL: records off) and, if gen is not
+ * NULL, the generation it belongs to.  cur's own reference is dropped only
+ * once cur changed, under the lock: what the lock lets us see is alive.
+ */
+static struct audit_file *
+audit_file_current(unsigned long *gen)
+{
+	struct audit_file	*f;
+
+	pthread_mutex_lock(&audit.lock);
+	if ((f = audit.cur) != NULL)
+		__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+	if (gen != NULL)
+		*gen = __atomic_load_n(&audit.gen, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&audit.lock);
+	return f;
+}
+
+/*
+ * Makes f (its reference passes to audit.cur) current.  The old file closes
+ * when its last user lets go: at once, or at the next audit_flush() of each
+ * thread that wrote to it (an idle worker: when its loop next wakes up).
+ */
+static void
+audit_swap(struct audit_file *f)
+{
+	struct audit_file	*old;
+
+	pthread_mutex_lock(&audit.lock);
+	old = audit.cur;
+	audit.cur = f;
+	__atomic_store_n(&audit.gen, audit.gen + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&audit.lock);
+	audit_file_release(old);
 }
 
 /*
@@ -485,22 +564,15 @@ audit_swap(int fd, char *path)
 int
 audit_open(const char *path)
 {
-	char	*copy;
-	int	 fd;
+	struct audit_file	*f;
 
 	if (path == NULL || strcmp(path, "none") == 0) {
-		audit_swap(-1, NULL);
+		audit_swap(NULL);
 		return 0;
 	}
-	if ((copy = strdup(path)) == NULL) {
-		log_warn("audit: %s", path);
+	if ((f = audit_file_open(path)) == NULL)
 		return -1;
-	}
-	if ((fd = audit_open_fd(path)) == -1) {
-		free(copy);
-		return -1;
-	}
-	audit_swap(fd, copy);
+	audit_swap(f);
 	return 0;
 }
 
@@ -508,38 +580,56 @@ audit_open(const char *path)
 int
 audit_reopen(void)
 {
-	char	*path;
-	int	 fd;
+	struct audit_file	*cur, *f;
 
-	pthread_mutex_lock(&audit_lock);
-	path = audit_path != NULL ? strdup(audit_path) : NULL;
-	pthread_mutex_unlock(&audit_lock);
-	if (path == NULL)
-		return 0;	/* records off, or no memory: keep as is */
-	if ((fd = audit_open_fd(path)) == -1) {
+	if ((cur = audit_file_current(NULL)) == NULL)
+		return 0;	/* records off */
+	f = audit_file_open(cur->path);
+	audit_file_release(cur);
+	if (f == NULL) {
 		log_warnx("audit: reopen failed, still writing to the old "
 		    "file");
-		free(path);
 		return -1;
 	}
-	audit_swap(fd, path);
+	audit_swap(f);
 	return 0;
 }
 
 void
 audit_close(void)
 {
-	audit_swap(-1, NULL);
+	audit_swap(NULL);
 }
 
-/* Under audit_lock.  -1 with errno set when the line was not written. */
+/*
+ * Writes p, whole lines, to f; -1 with errno set when some was not written.
+ *
+ * No lock is needed against the other threads: on Linux, a write(2) to a
+ * regular file opened O_APPEND takes the inode's lock, moves to the end of
+ * the file and copies the whole buffer before the next writer gets in, so
+ * each call lands whole, after every call that returned before it and
+ * never interleaved with another.  Such a write is short only when the
+ * file can take no more (disk full, quota, RLIMIT_FSIZE) or the process
+ * is being killed: the rest is tried once more, and the error that follows
+ * ends the batch, which is then lost (the caller logs it once): never a
+ * retry loop, never a queue that grows.  Pipes and devices promise whole
+ * writes only up to PIPE_BUF bytes: they get whole lines of at most that
+ * per call (a record is shorter than AUDIT_REC_MAX <= PIPE_BUF).
+ */
 static int
-audit_write(const char *p, size_t len)
+audit_file_write(struct audit_file *f, const char *p, size_t len)
 {
-	ssize_t	n;
+	const char	*nl;
+	size_t		 chunk;
+	ssize_t		 n;
 
 	while (len > 0) {
-		n = write(audit_fd, p, len);
+		chunk = len;
+		if (!f->regular && chunk > PIPE_BUF) {
+			nl = memrchr(p, '\n', PIPE_BUF);
+			chunk = nl != NULL ? (size_t)(nl - p) + 1 : PIPE_BUF;
+		}
+		n = write(f->fd, p, chunk);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -555,21 +645,120 @@ audit_write(const char *p, size_t len)
 	return 0;
 }
 
+/* Writes p to f; logs the first failure, and the first success after. */
+static void
+audit_file_put(struct audit_file *f, const char *p, size_t len)
+{
+	if (audit_file_write(f, p, len) == -1) {
+		if (__atomic_exchange_n(&f->failing, 1, __ATOMIC_RELAXED) == 0)
+			log_warn("audit: write to %s", f->path);
+	} else if (__atomic_load_n(&f->failing, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&f->failing, 0, __ATOMIC_RELAXED) == 1)
+		log_warnx("audit: writing to %s again", f->path);
+}
+
+/*
+ * Writes t's queue with one write(2), to the file current now.  A thread
+ * sees that the file changed with one atomic load; only then does it take
+ * the lock, to follow.  Records queued before a reopen or a switch go to
+ * the new file (as logrotate expects), or to the old one when records were
+ * just turned off: none is lost to it.
+ */
+static void
+audit_thread_flush(struct audit_thread *t)
+{
+	struct audit_file	*old;
+
+	if (__atomic_load_n(&audit.gen, __ATOMIC_ACQUIRE) != t->gen) {
+		old = t->file;
+		t->file = audit_file_current(&t->gen);
+		if (t->file == NULL && old != NULL && t->len > 0) {
+			audit_file_put(old, t->buf, t->len);
+			t->len = 0;
+		}
+		audit_file_release(old);
+	}
+	if (t->len > 0 && t->file != NULL)
+		audit_file_put(t->file, t->buf, t->len);
+	t->len = 0;
+}
+
+/* Flushes and frees t: audit_thread_buffered(false), or the thread's end. */
+static void
+audit_thread_end(void *arg)
+{
+	struct audit_thread	*t = arg;
+
+	audit_thread_flush(t);
+	audit_file_release(t->file);
+	free(t->buf);
+	free(t);
+	audit_self = NULL;
+}
+
+static void
+audit_key_create(void)
+{
+	audit_key_ok = pthread_key_create(&audit_key, audit_thread_end) == 0;
+}
+
+/*
+ * The key's destructor flushes a queue left at the thread's exit.  With no
+ * memory, the thread's records keep being written at once.
+ */
+void
+audit_thread_buffered(bool on)
+{
+	struct audit_thread	*t = audit_self;
+
+	if (!on) {
+		if (t != NULL) {
+			pthread_setspecific(audit_key, NULL);
+			audit_thread_end(t);
+		}
+		return;
+	}
+	if (t != NULL)
+		return;
+	pthread_once(&audit_key_once, audit_key_create);
+	/* Zeroed, gen and file are what audit.cur was before any open. */
+	if (!audit_key_ok || (t = calloc(1, sizeof(*t))) == NULL)
+		return;
+	if (pthread_setspecific(audit_key, t) != 0) {
+		free(t);
+		return;
+	}
+	audit_self = t;
+}
+
+/*
+ * Also lets go of a file that is no longer current, when the thread has
+ * nothing to write: a worker's loop calls it at every iteration.
+ */
+void
+audit_flush(void)
+{
+	if (audit_self != NULL)
+		audit_thread_flush(audit_self);
+}
+
 void
 audit_emit(struct audit_rec *r)
 {
+	struct audit_thread	*t = audit_self;
+	struct audit_file	*f;
+
 	audit_rec_end(r);
-	pthread_mutex_lock(&audit_lock);
-	if (audit_fd != -1) {
-		if (audit_write(r->json, r->jlen) == -1) {
-			if (!audit_failing)
-				log_warn("audit: write to %s", audit_path);
-			audit_failing = 1;
-		} else if (audit_failing) {
-			log_warnx("audit: writing to %s again", audit_path);
-			audit_failing = 0;
-		}
+	if (t != NULL && t->buf == NULL)
+		t->buf = malloc(AUDIT_QUEUE_BYTES);
+	if (t != NULL && t->buf != NULL) {
+		if (r->jlen > AUDIT_QUEUE_BYTES - t->len)
+			audit_thread_flush(t);
+		memcpy(t->buf + t->len, r->json, r->jlen);
+		t->len += r->jlen;
+	} else if ((f = audit_file_current(NULL)) != NULL) {
+		audit_file_put(f, r->json, r->jlen);
+		audit_file_release(f);
 	}
-	pthread_mutex_unlock(&audit_lock);
 	log_info("%s", r->human);
 }

@@ -1,7 +1,8 @@
 /*
  * audit: the JSON-lines audit trail (shared/DESIGN.md "The audit log").  A
  * record is built with the pure audit_rec_* functions, which also build the
- * same event as one short human line for the log; audit_emit() writes it.
+ * same event as one short human line for the log; audit_emit() writes it,
+ * or queues it for the thread's next audit_flush().
  */
 #ifndef HOPD_AUDIT_H
 #define HOPD_AUDIT_H
@@ -43,13 +44,27 @@ void	audit_rec_end(struct audit_rec *r);
 /* RFC 3339 UTC with milliseconds: 2026-11-23T20:01:56.123Z */
 void	audit_format_ts(uint64_t unix_ms, char *buf, size_t len);
 
-/* Writing.  Thread-safe; one write(2) per record on an O_APPEND file. */
+/*
+ * Writing, thread-safe, to an O_APPEND file.  A thread that said
+ * audit_thread_buffered(true) queues its records (at most
+ * AUDIT_QUEUE_BYTES) and writes them with one write(2) in audit_flush(),
+ * which its event loop calls once per iteration, and when the queue is full
+ * or the thread ends; every other thread writes each record at once.  The
+ * records of one thread stay in order; none is lost to a reopen or a
+ * switch of file (queued ones go to the file current at the flush).
+ */
+#define AUDIT_QUEUE_BYTES	(64 * 1024)
+
 /* Switches to path (NULL, "none": records off); -1: the old file stays. */
 int	audit_open(const char *path);
 int	audit_reopen(void);		/* SIGUSR1, logrotate */
 void	audit_close(void);
-/* Writes the record to the audit file and its human line to the log. */
+/* Queues (or writes) the record, and writes its human line to the log. */
 void	audit_emit(struct audit_rec *r);
+/* Writes what this thread queued; nothing when it queued nothing. */
+void	audit_flush(void);
+/* Queue this thread's records (true); false flushes and stops that. */
+void	audit_thread_buffered(bool on);
 uint64_t audit_now_ms(void);
 
 #endif

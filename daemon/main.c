@@ -332,6 +332,7 @@ on_reopen(uv_signal_t *sig, int signum)
 {
 	log_info("SIGUSR1: reopening the audit log");
 	audit_reopen();
+	server_wake_workers();	/* idle ones let go of the old file too */
 }
 
 static int

@@ -19,6 +19,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "audit.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -507,12 +508,32 @@ server_on_wakeup(uv_async_t *async)
 }
 
 static void
+server_on_flush(uv_prepare_t *flush)
+{
+	audit_flush();
+}
+
+/*
+ * The worker's audit records queue up and are written once per loop
+ * iteration, just before the loop may block (prepare, after the timers,
+ * the I/O, the check and close callbacks of the last round), then at the
+ * end.  The handle is unreferenced: it does not keep the loop alive.
+ */
+static void
 server_worker_main(void *arg)
 {
 	struct worker	*w = arg;
+	uv_prepare_t	 flush;
 
 	log_route_libssh();
+	audit_thread_buffered(true);
+	uv_prepare_init(&w->loop, &flush);
+	uv_prepare_start(&flush, server_on_flush);
+	uv_unref((uv_handle_t *)&flush);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&flush, NULL);
+	uv_run(&w->loop, UV_RUN_DEFAULT);	/* completes the close */
+	audit_thread_buffered(false);
 	compat_readahead_release();
 	tunnel_thread_release();
 }
@@ -575,6 +596,15 @@ server_reload(struct config *cfg)
 		pthread_mutex_unlock(&server.lock);
 		uv_async_send(&server.workers[i].wakeup);
 	}
+}
+
+void
+server_wake_workers(void)
+{
+	unsigned	i;
+
+	for (i = 0; i < server.nworkers; i++)
+		uv_async_send(&server.workers[i].wakeup);
 }
 
 static void

@@ -41,6 +41,11 @@ int	server_check_host_keys(const struct config *cfg, FILE *errs);
 int	server_start(struct config *cfg, uv_loop_t *loop);
 /* Every worker takes cfg for new sessions and re-checks live tunnels. */
 void	server_reload(struct config *cfg);
+/*
+ * Each worker runs one round of its loop: its queued audit records go to
+ * the audit file now current (after SIGUSR1), and it lets go of the old.
+ */
+void	server_wake_workers(void);
 /* Closes the listening sockets (main loop). */
 void	server_stop_listening(void);
 /* Sessions are closed; returns once the workers are done. */

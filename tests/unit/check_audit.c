@@ -2,12 +2,14 @@
  * Unit tests of audit.c: every record is one line of valid JSON whatever
  * the input (checked by a small strict JSON parser below that also pulls
  * out the top-level fields), the human line cannot be forged, and the file
- * writer appends whole lines, reopens, and survives failures.
+ * writer appends whole lines, reopens, and survives failures; records
+ * queued per thread are all written, intact and in each thread's order.
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -874,6 +876,7 @@ tmpdir_teardown(void)
 {
 	char	cmd[128];
 
+	audit_thread_buffered(false);
 	audit_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
@@ -1001,6 +1004,10 @@ START_TEST(write_failure_does_not_crash)
 	ck_assert_int_eq(audit_open("/dev/full"), 0);
 	emit_simple("lost");
 	emit_simple("lost again");
+	audit_thread_buffered(true);
+	emit_simple("lost from the queue");
+	audit_flush();
+	audit_thread_buffered(false);
 	audit_close();
 }
 END_TEST
@@ -1058,6 +1065,340 @@ START_TEST(concurrent_emits_never_interleave)
 }
 END_TEST
 
+/*
+ * Queued records.  Each record names its thread (session "tN") and its
+ * number in that thread (seq); the files are read back in the order they
+ * were current and every thread's records must come 0, 1, 2, ... intact.
+ */
+#define ORDER_THREADS	2
+
+struct order {
+	long	next[ORDER_THREADS];	/* the seq expected next, per thread */
+	long	lines;
+};
+
+/* The whole of path, NUL-terminated (empty when there is none). */
+static char *
+slurp_all(const char *path, size_t *len)
+{
+	struct stat	 st;
+	char		*buf;
+
+	if (stat(path, &st) == -1) {
+		ck_assert_int_eq(errno, ENOENT);
+		*len = 0;
+		buf = calloc(1, 1);
+		ck_assert_ptr_nonnull(buf);
+		return buf;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	ck_assert_ptr_nonnull(buf);
+	*len = slurp(path, buf, (size_t)st.st_size + 1);
+	ck_assert_uint_eq(*len, (size_t)st.st_size);
+	return buf;
+}
+
+static void
+order_check_file(struct order *o, const char *path)
+{
+	struct json_rec	*rec;
+	const char	*line, *nl, *sess, *seq;
+	char		*buf;
+	size_t		 len;
+	int		 t;
+
+	buf = slurp_all(path, &len);
+	rec = malloc(sizeof(*rec));
+	ck_assert_ptr_nonnull(rec);
+	for (line = buf; line < buf + len; line = nl + 1) {
+		nl = memchr(line, '\n', buf + len - line);
+		ck_assert_ptr_nonnull(nl);
+		ck_assert_msg(json_line_parse(line, nl - line + 1, rec) == 0,
+		    "%s: line %ld is not one JSON record", path, o->lines + 1);
+		sess = json_field(rec, "session");
+		seq = json_field(rec, "seq");
+		ck_assert(sess != NULL && seq != NULL && sess[0] == 't');
+		t = atoi(sess + 1);
+		ck_assert(t >= 0 && t < ORDER_THREADS);
+		ck_assert_msg(atol(seq) == o->next[t], "%s: thread %d: seq %s "
+		    "where %ld was next", path, t, seq, o->next[t]);
+		o->next[t]++;
+		o->lines++;
+	}
+	free(rec);
+	free(buf);
+}
+
+struct emitter {
+	pthread_t	 thread;
+	int		 id;
+	unsigned	 seed;
+	long		 max;		/* 0: until emit_stop */
+	long		 count;		/* atomic: records emitted */
+};
+
+static int	emit_stop;		/* atomic */
+
+/* One record of thread id, number seq, with a pad of padlen bytes. */
+static size_t
+emit_seq(int id, long seq, size_t padlen)
+{
+	struct audit_rec	r;
+	char			pad[AUDIT_VALUE_MAX + 1], sess[16], num[24];
+
+	ck_assert_uint_lt(padlen, sizeof(pad));
+	memset(pad, 'a' + id, padlen);
+	pad[padlen] = '\0';
+	snprintf(sess, sizeof(sess), "t%d", id);
+	snprintf(num, sizeof(num), "%ld", seq);
+	audit_rec_begin(&r, audit_now_ms(), "load", sess);
+	audit_rec_str(&r, "seq", num);
+	audit_rec_str(&r, "pad", pad);
+	audit_emit(&r);
+	return r.jlen;
+}
+
+/*
+ * A worker's life: queue, flush at random points (one time in eight),
+ * yield now and then.  Thread 0 stops queueing itself; the others leave
+ * their last records to the thread's exit.
+ */
+static void *
+emit_buffered(void *arg)
+{
+	struct emitter	*e = arg;
+	long		 n;
+
+	audit_thread_buffered(true);
+	for (n = 0; e->max == 0 ? !__atomic_load_n(&emit_stop,
+	    __ATOMIC_ACQUIRE) : n < e->max; n++) {
+		emit_seq(e->id, n, rand_r(&e->seed) % AUDIT_VALUE_MAX);
+		__atomic_store_n(&e->count, n + 1, __ATOMIC_RELEASE);
+		switch (rand_r(&e->seed) % 64) {
+		case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
+			audit_flush();
+			break;
+		case 8:
+			sched_yield();
+			break;
+		}
+	}
+	if (e->id == 0)
+		audit_thread_buffered(false);
+	return NULL;
+}
+
+static void
+emitters_start(struct emitter *e, long max)
+{
+	int	i;
+
+	__atomic_store_n(&emit_stop, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < ORDER_THREADS; i++) {
+		e[i].id = i;
+		e[i].seed = (unsigned)time(NULL) + (unsigned)i;
+		e[i].max = max;
+		e[i].count = 0;
+		ck_assert_int_eq(pthread_create(&e[i].thread, NULL,
+		    emit_buffered, &e[i]), 0);
+	}
+}
+
+static void
+emitters_join(struct emitter *e)
+{
+	int	i;
+
+	__atomic_store_n(&emit_stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < ORDER_THREADS; i++)
+		pthread_join(e[i].thread, NULL);
+}
+
+/* Waits (2 s at most) until the emitters made n more records. */
+static void
+emitters_progress(struct emitter *e, long n)
+{
+	long	start = 0, now;
+	int	i, ms;
+
+	for (i = 0; i < ORDER_THREADS; i++)
+		start += __atomic_load_n(&e[i].count, __ATOMIC_ACQUIRE);
+	for (ms = 0; ms < 2000; ms++) {
+		for (now = 0, i = 0; i < ORDER_THREADS; i++)
+			now += __atomic_load_n(&e[i].count, __ATOMIC_ACQUIRE);
+		if (now - start >= n)
+			return;
+		usleep(1000);
+	}
+	ck_abort_msg("the emitters made no progress");
+}
+
+START_TEST(queued_records_of_threads_all_written_in_order)
+{
+	struct emitter	e[ORDER_THREADS];
+	struct order	o;
+	char		path[128];
+	int		i;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+	ck_assert_int_eq(audit_open(path), 0);
+	emitters_start(e, 3000);
+	emitters_join(e);
+	audit_close();
+	order_check_file(&o, path);
+	for (i = 0; i < ORDER_THREADS; i++)
+		ck_assert_int_eq(o.next[i], 3000);
+	ck_assert_int_eq(o.lines, ORDER_THREADS * 3000);
+}
+END_TEST
+
+/*
+ * Three rotations (rename, SIGUSR1) and a reload to another file while
+ * the threads queue and flush: each record is in the file that was
+ * current when its thread flushed it, so reading the files in the order
+ * they were current gives every record, in order.
+ */
+START_TEST(reopen_while_threads_queue_loses_nothing)
+{
+	struct emitter	e[ORDER_THREADS];
+	struct order	o;
+	char		path[128], other[128], rotated[160];
+	int		i;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+	snprintf(other, sizeof(other), "%s/other.log", tmpdir);
+	ck_assert_int_eq(audit_open(path), 0);
+	emitters_start(e, 0);
+	for (i = 1; i <= 3; i++) {
+		emitters_progress(e, 500);
+		snprintf(rotated, sizeof(rotated), "%s.%d", path, i);
+		ck_assert_int_eq(rename(path, rotated), 0);
+		ck_assert_int_eq(audit_reopen(), 0);
+	}
+	emitters_progress(e, 500);
+	ck_assert_int_eq(audit_open(other), 0);
+	emitters_progress(e, 500);
+	emitters_join(e);
+	audit_close();
+
+	for (i = 1; i <= 3; i++) {
+		snprintf(rotated, sizeof(rotated), "%s.%d", path, i);
+		order_check_file(&o, rotated);
+	}
+	order_check_file(&o, path);
+	order_check_file(&o, other);
+	for (i = 0; i < ORDER_THREADS; i++)
+		ck_assert_int_eq(o.next[i], e[i].count);
+	ck_assert_int_eq(o.lines, e[0].count + e[1].count);
+}
+END_TEST
+
+static off_t
+file_size(const char *path)
+{
+	struct stat	st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * Records wait in the queue until a flush; one that does not fit first
+ * writes the queue, so the file always holds the oldest records, in order.
+ */
+START_TEST(full_queue_is_written_first_in_order)
+{
+	struct order	o;
+	char		path[128];
+	size_t		total = 0;
+	long		i, n = 3 * AUDIT_QUEUE_BYTES / 500;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+	ck_assert_int_eq(audit_open(path), 0);
+	audit_thread_buffered(true);
+	total += emit_seq(0, 0, 500);
+	ck_assert_int_eq(file_size(path), 0);
+	for (i = 1; i < n; i++) {
+		total += emit_seq(0, i, 500);
+		ck_assert_int_le(file_size(path), total);
+		ck_assert_int_ge(file_size(path) + AUDIT_QUEUE_BYTES, total);
+	}
+	ck_assert_int_gt(file_size(path), 0);
+	order_check_file(&o, path);
+	ck_assert_int_gt(o.next[0], 0);
+	ck_assert_int_lt(o.next[0], n);
+
+	audit_flush();
+	ck_assert_int_eq(file_size(path), total);
+	memset(&o, 0, sizeof(o));
+	order_check_file(&o, path);
+	ck_assert_int_eq(o.next[0], n);
+	audit_thread_buffered(false);
+}
+END_TEST
+
+/*
+ * A queued record goes to the file current at the flush: the new one after
+ * a reopen, the old one when records were turned off since (not lost).
+ */
+START_TEST(queued_records_follow_reopen_and_outlive_audit_off)
+{
+	char	path[128], old[128], buf[4096];
+
+	snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+	snprintf(old, sizeof(old), "%s/audit.log.1", tmpdir);
+	ck_assert_int_eq(audit_open(path), 0);
+	audit_thread_buffered(true);
+	emit_simple("flushed");
+	audit_flush();
+	emit_simple("queued");
+	ck_assert_int_eq(rename(path, old), 0);
+	ck_assert_int_eq(audit_reopen(), 0);
+	audit_flush();
+	emit_simple("before off");
+	ck_assert_int_eq(audit_open("none"), 0);
+	audit_flush();
+	emit_simple("while off");
+	audit_flush();
+	audit_thread_buffered(false);
+
+	slurp(old, buf, sizeof(buf));
+	ck_assert_int_eq(count_lines(buf, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(buf, "\"flushed\""));
+	slurp(path, buf, sizeof(buf));
+	ck_assert_int_eq(count_lines(buf, "\n"), 2);
+	ck_assert_ptr_nonnull(strstr(buf, "\"queued\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"before off\""));
+	ck_assert(strstr(buf, "\"queued\"") < strstr(buf, "\"before off\""));
+}
+END_TEST
+
+/* A thread that ends with records queued: its exit writes them. */
+static void *
+emit_and_exit(void *arg)
+{
+	audit_thread_buffered(true);
+	emit_simple("left at exit");
+	return NULL;
+}
+
+START_TEST(thread_exit_writes_its_queue)
+{
+	char		path[128], buf[4096];
+	pthread_t	t;
+
+	snprintf(path, sizeof(path), "%s/audit.log", tmpdir);
+	ck_assert_int_eq(audit_open(path), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, emit_and_exit, NULL), 0);
+	pthread_join(t, NULL);
+	slurp(path, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "\"left at exit\""));
+}
+END_TEST
+
 Suite *
 audit_suite(void)
 {
@@ -1108,6 +1449,11 @@ audit_suite(void)
 	tcase_add_test(tc, open_failure_and_none);
 	tcase_add_test(tc, write_failure_does_not_crash);
 	tcase_add_test(tc, concurrent_emits_never_interleave);
+	tcase_add_test(tc, queued_records_of_threads_all_written_in_order);
+	tcase_add_test(tc, reopen_while_threads_queue_loses_nothing);
+	tcase_add_test(tc, full_queue_is_written_first_in_order);
+	tcase_add_test(tc, queued_records_follow_reopen_and_outlive_audit_off);
+	tcase_add_test(tc, thread_exit_writes_its_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }
