@@ -9,16 +9,22 @@
  *    upload of 1 GB is 250,000 recv() and as many poll() calls, a third of
  *    hopd's CPU.  Nothing public changes that, so hopd defines recv(),
  *    poll() and close() itself: an executable's definitions come first for
- *    the libraries it loads, libssh included.  A session wraps the whole of
- *    its work with libssh (session_on_poll's rounds and session_step) in
- *    compat_readahead_fill(fd) and compat_readahead_fill(-1): in between, a
- *    recv() on fd from that thread reads up to 256 KiB (what sshd reads at
- *    once) into the thread's buffer and hands libssh what it asked for; the
- *    next ones are served from the buffer, and poll() says POLLIN while
- *    bytes are held.  The session takes them all before it returns to
- *    libuv (no epoll event would tell of them): the buffer is empty whenever
- *    a thread is not inside a session's work, so one buffer per thread is
- *    enough (allocated by its first fill), and an idle session costs nothing
+ *    the libraries it loads, libssh included.  Once the user is in, a
+ *    session wraps its work with libssh in compat_readahead_fill(fd) and
+ *    compat_readahead_fill(-1): session_on_poll()'s dopoll rounds and the
+ *    whole of session_step() (ssh_message_get, and every channel call the
+ *    tunnels make from their steps).  Not covered, so read 4 KiB at a time
+ *    by libssh: the key exchange and login (deliberately: a peer before
+ *    login gets no more than that), and the ssh_channel_write() a tunnel
+ *    makes from its TCP read callback (libssh polls once inside; whatever
+ *    it reads there is rare and small).  In between, a recv() on fd from
+ *    that thread reads up to 256 KiB (what sshd reads at once) into the
+ *    thread's buffer and hands libssh what it asked for; the next ones are
+ *    served from the buffer, and poll() says POLLIN while bytes are held.
+ *    The session takes them all before it returns to libuv (no epoll event
+ *    would tell of them): the buffer is empty whenever a thread is not
+ *    inside a session's work, so one buffer per thread is enough
+ *    (allocated by its first fill), and an idle session costs nothing
  *    here.  Held bytes are tagged with their fd and only ever handed to a
  *    recv() of that fd in that thread; close() of the fd drops them first.
  *    Every other call (other fds, other threads, flags) goes to the kernel
@@ -45,6 +51,12 @@
  * 4. The auth accessors deprecated (not removed) since 0.10:
  *    ssh_message_auth_pubkey() and ssh_message_auth_publickey_state().
  *
+ * 5. Raising a channel's window (0.10.6; same code in 0.11.5, 0.12.2): the
+ *    only public way is a read asking for more than buffered + window,
+ *    which grows the window to the difference (channels.c,
+ *    ssh_channel_read_timeout).  Verified by window.sh (OpenSSH's client
+ *    logs the adjust) and the bench (a 50 ms upload).
+ *
  * 6. Answering an auth request libssh dropped (every version: a signature
  *    that does not verify is dropped without a reply, and a user name with
  *    a NUL byte is cut there, so its signature never verifies; the client
@@ -68,11 +80,6 @@
  *    ssh_channel_window_size()).  Verified by bounds_channels.sh (RSS per
  *    idle channel after 64 KiB went through each).
  *
- * 5. Raising a channel's window (0.10.6; same code in 0.11.5, 0.12.2): the
- *    only public way is a read asking for more than buffered + window,
- *    which grows the window to the difference (channels.c,
- *    ssh_channel_read_timeout).  Verified by the bench (a 50 ms upload) and
- *    window.sh.
  */
 #undef _FORTIFY_SOURCE		/* its inline recv() and poll() are ours */
 #include <errno.h>

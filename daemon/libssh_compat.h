@@ -11,6 +11,14 @@
 #include <libssh/libssh.h>
 
 #define COMPAT_READAHEAD_BYTES	(256 * 1024)	/* one real recv() */
+/*
+ * libssh's own numbers (0.10.6, messages.c and channels.c; the same in
+ * 0.11.5 and 0.12.2): a channel it accepts starts with a window of 32000
+ * bytes and a maximum packet of 35000, and its window grows only when the
+ * application reads.  hopd's window checks are built on them.
+ */
+#define COMPAT_ACCEPT_WINDOW_BYTES	32000
+#define COMPAT_LOCAL_MAX_PACKET_BYTES	35000
 
 /* Once, before any session: the read-pause table.  0 or -1. */
 int	compat_init(void);

@@ -63,7 +63,8 @@
  * reach 1,920,000 at most), plus one 35,000-byte packet of slack.  More is
  * a peer ignoring the window (libssh does not enforce it).
  */
-#define TUNNEL_CHANNEL_BUFFER_MAX_BYTES (TUNNEL_WINDOW_FAR_BYTES + 35000)
+#define TUNNEL_CHANNEL_BUFFER_MAX_BYTES \
+	(TUNNEL_WINDOW_FAR_BYTES + COMPAT_LOCAL_MAX_PACKET_BYTES)
 #define TUNNEL_LINGER_MS	5000	/* flushing to TCP after the end */
 /* Idle this long after data came: libssh's receive buffer is given back. */
 #define TUNNEL_IDLE_SHRINK_MS	1000

@@ -44,6 +44,17 @@
 			"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521," \
 			"rsa-sha2-512,rsa-sha2-256"
 
+/* One thread: its own loop, ssh_bind and sessions. */
+struct worker {
+	unsigned		 index;
+	uv_thread_t		 thread;
+	uv_loop_t		 loop;
+	uv_async_t		 wakeup;	/* new sockets, reload, stop */
+	ssh_bind		 bind;
+	struct session_home	 home;		/* its sessions, its config */
+	bool			 stopping;
+};
+
 struct listener {
 	uv_poll_t		 poll;
 	int			 fd;

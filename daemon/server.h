@@ -6,30 +6,11 @@
 #ifndef HOPD_SERVER_H
 #define HOPD_SERVER_H
 
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <sys/queue.h>
 
-#include <libssh/libssh.h>
-#include <libssh/server.h>
 #include <uv.h>
 
-#include "addr.h"
-#include "session.h"
-
 struct config;
-struct session;
-
-struct worker {
-	unsigned		 index;
-	uv_thread_t		 thread;
-	uv_loop_t		 loop;
-	uv_async_t		 wakeup;	/* new sockets, reload, stop */
-	ssh_bind		 bind;
-	struct session_home	 home;		/* its sessions, its config */
-	bool			 stopping;
-};
 
 /*
  * hopd -t: loads every host key as server_start would and writes one line

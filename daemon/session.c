@@ -57,7 +57,8 @@
 /* Wire bytes a packet may add to its payload: length, padding, MAC. */
 #define SESSION_PACKET_OVERHEAD_BYTES 324
 /* A session channel gets libssh's first window and never more. */
-#define SESSION_SHELL_BUFFER_MAX_BYTES (32000 + 35000)
+#define SESSION_SHELL_BUFFER_MAX_BYTES \
+	(COMPAT_ACCEPT_WINDOW_BYTES + COMPAT_LOCAL_MAX_PACKET_BYTES)
 
 static const char session_refusal[] =
     "hopd: this host only forwards TCP connections; "
