@@ -2,6 +2,8 @@
  * auth: is this public key listed for this user?  Reads the authorized_keys
  * file the template names (sshd(8) format), refusing files anyone but their
  * owner could have written, and lines with options hopd does not enforce.
+ * It blocks (file reads, getpwnam_r for %h): session.c calls it from
+ * libuv's thread pool, never on a worker's loop.
  */
 #include <errno.h>
 #include <fcntl.h>
