@@ -501,33 +501,36 @@ static char *
 tunnel_scratch_buffer(void)
 {
 	if (tunnel_scratch == NULL)
-		tunnel_scratch = malloc(TUNNEL_WINDOW_FAR_BYTES);
+		tunnel_scratch = malloc(TUNNEL_CHANNEL_BUFFER_MAX_BYTES);
 	return tunnel_scratch;
 }
 
-/* Pulls what libssh kept back once the TCP side has drained. */
+/*
+ * Pulls what libssh kept back once the TCP side has drained: all of it at
+ * once.  A read that leaves bytes behind is what must not happen: libssh
+ * tops the window up to 1,280,000 after any read that leaves it under
+ * 640,000, whatever it still holds (channels.c, ssh_channel_read_timeout),
+ * so reading a little at a time from a full window would let a client send
+ * more than the window we granted, 1.28 MB per read, without bound.  Read
+ * whole, libssh holds nothing after it, and the target's queue holds at
+ * most the window for a while.
+ */
 static void
 tunnel_pull_kept(struct tunnel *t)
 {
 	char	*buf;
-	size_t	 want;
 	int	 n;
 
-	while (t->ssh_kept > 0 && !t->tcp_failed && t->up < UP_SHUTTING &&
-	    t->tcp_queued < TUNNEL_TCP_LOW_WATER_BYTES) {
-		if ((buf = tunnel_scratch_buffer()) == NULL)
-			return;
-		want = TUNNEL_TCP_HIGH_WATER_BYTES - t->tcp_queued;
-		if (want > t->ssh_kept)
-			want = t->ssh_kept;
-		n = ssh_channel_read_nonblocking(t->ch, buf, want, 0);
-		if (n <= 0) {
-			t->ssh_kept = 0;
-			return;
-		}
-		t->ssh_kept = (size_t)n < t->ssh_kept ? t->ssh_kept - n : 0;
+	if (t->ssh_kept == 0 || t->tcp_failed || t->up >= UP_SHUTTING ||
+	    t->tcp_queued >= TUNNEL_TCP_LOW_WATER_BYTES)
+		return;
+	if ((buf = tunnel_scratch_buffer()) == NULL)
+		return;
+	n = ssh_channel_read_nonblocking(t->ch, buf,
+	    TUNNEL_CHANNEL_BUFFER_MAX_BYTES, 0);
+	t->ssh_kept = 0;
+	if (n > 0)
 		tunnel_write_tcp(t, buf, n);
-	}
 }
 
 /* Grants the client t->window again (libssh_compat.c, trick 5). */

@@ -5,7 +5,8 @@ Servers (bind 127.0.0.1 or ::1 only, exit by themselves after --lifetime s):
   echo   send back what arrives; shut down writing on EOF
   sink   read until EOF; optionally send --send N random bytes first, or
          reset the connection after reading --abort-after N bytes
-  stall  accept and never read (or only once --resume-file exists)
+  stall  accept and never read (or only once --resume-file exists, or
+         slowly: --rate bytes/s)
 Each server writes its port to --port-file once it listens, and one report
 line per finished connection to --report-dir/conn-N:
   "bytes_in=N sha_in=HEX bytes_out=N sha_out=HEX end=eof|reset|timeout"
@@ -211,7 +212,34 @@ def wait_file(path, seconds):
         time.sleep(0.1)
 
 
+def slow_recv_all(c, rate):
+    """recv_all at most rate bytes/s, a twentieth every 50 ms."""
+    h = hashlib.sha256()
+    n = 0
+    end = "eof"
+    step = max(1, rate // 20)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    while True:
+        try:
+            b = c.recv(step)
+        except OSError:
+            end = "error"
+            break
+        if not b:
+            break
+        n += len(b)
+        h.update(b)
+        time.sleep(0.05)
+    return n, h.hexdigest(), end
+
+
 def stall_handler(c, cid, rep, args):
+    if args.rate:
+        # A slow reader: the sender's window opens and closes all along.
+        n, sha, end = slow_recv_all(c, args.rate)
+        rep.write(cid, bytes_in=n, sha_in=sha, end=end)
+        c.close()
+        return
     # Keep the socket open, read nothing: the sender's window must close.
     if not args.resume_file:
         time.sleep(args.lifetime)
@@ -481,6 +509,8 @@ def main():
             sp.add_argument("--abort-after", type=int, default=0)
         if name == "stall":
             sp.add_argument("--resume-file")
+            sp.add_argument("--rate", type=int, default=0,
+                            help="read, but at most this many bytes/s")
 
     sp = sub.add_parser("gen")
     sp.add_argument("--bytes", type=int, required=True)
