@@ -96,7 +96,8 @@ bench: all
 	@sh bench/run.sh $(BENCHFLAGS)
 
 # The unit and the example config name the installed paths, whatever
-# PREFIX and SYSCONFDIR are; an existing hopd.ini is never overwritten.
+# PREFIX and SYSCONFDIR are (hopd.ini names hopd.cases relative to itself);
+# an existing hopd.ini or hopd.cases is never overwritten.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/hopd \
@@ -111,6 +112,9 @@ install: all
 	mv $(DESTDIR)$(UNITDIR)/hopd.service.tmp $(DESTDIR)$(UNITDIR)/hopd.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini || \
 	    install -m 644 conf/hopd.ini $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini
+	test -e $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.cases || \
+	    install -m 644 conf/hopd.cases \
+	    $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.cases
 
 # The Debian package, built from a copy of the committed tree plus the
 # work tree's changes (so a clean clone works, and no build/ leaks in);

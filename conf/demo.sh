@@ -35,12 +35,24 @@ host_key = $DIR/ssh_host_ed25519_key
 authorized_keys = $DIR/keys/%u
 audit_log = $DIR/audit.jsonl
 log_level = info
+policy_cases = $DIR/demo.cases
 
 [user $USER_NAME]
 # This machine's sshd and anything on loopback ports 1024 and up.
 allow = 127.0.0.1:22
 allow = 127.0.0.0/8:1024-65535
 allow = [::1]:22
+EOT
+# What the demo policy must decide: checked at start and on every reload.
+cat > "$DIR/demo.cases" <<EOT
+# Written by \`make run\`: the demo policy's cases (hopd.ini(5), POLICY CASES).
+$USER_NAME	127.0.0.1:22 allow
+$USER_NAME	[::1]:22 allow
+$USER_NAME	localhost:22 allow = 127.0.0.1
+$USER_NAME	127.0.0.1:8080 allow
+$USER_NAME	127.0.0.1:80 deny	# below 1024, only 22 is named
+$USER_NAME	10.0.0.1:22 deny	# this machine only
+$USER_NAME	listen localhost:8080 deny	# no remote forwards
 EOT
 # An ssh_config for the demo: -F passes it on to the ProxyJump connection.
 {
@@ -57,6 +69,7 @@ cat <<EOT
 
 hopd demo: listening on 127.0.0.1:$PORT as a jump host for $USER_NAME.
 Audit log: $DIR/audit.jsonl    Policy: conf/demo.ini
+Policy cases (hopd -t -f conf/demo.ini runs them): $DIR/demo.cases
 ${IDENT:+Demo user key (hopd accepts it for $USER_NAME): $DIR/id_ed25519
 }Try, from another terminal (add -v to see hopd's reason for a refusal):
   ssh -F demo/ssh_config -J hop $USER_NAME@127.0.0.1        # this machine's sshd, through hopd

@@ -80,6 +80,8 @@ static int	server_authorized_keys(struct config_ctx *,
 		    const struct server_key *, const char *);
 static int	server_audit_log(struct config_ctx *, const struct server_key *,
 		    const char *);
+static int	server_policy_cases(struct config_ctx *,
+		    const struct server_key *, const char *);
 static int	server_duration(struct config_ctx *, const struct server_key *,
 		    const char *);
 static int	server_number(struct config_ctx *, const struct server_key *,
@@ -100,6 +102,7 @@ static const struct server_key server_keys[] = {
 	{ "audit_log", server_audit_log, 0, 0, 0, false },
 	{ "connect_timeout", server_duration, FIELD(connect_timeout_ms),
 	    SECOND_MS, 10 * MINUTE_MS, false },
+	{ "policy_cases", server_policy_cases, 0, 0, 0, false },
 	{ "login_grace_time", server_duration, FIELD(login_grace_time_ms),
 	    0, HOUR_MS, false },
 	{ "max_auth_tries", server_number, FIELD(max_auth_tries), 1, 100,
@@ -534,6 +537,25 @@ server_audit_log(struct config_ctx *ctx, const struct server_key *k,
 		return -1;
 	free(ctx->conf->audit_log);
 	ctx->conf->audit_log = path;
+	return 0;
+}
+
+/* Read and run by main.c, at start and on every reload. */
+static int
+server_policy_cases(struct config_ctx *ctx, const struct server_key *k,
+    const char *value)
+{
+	char	*path;
+
+	if (*value == '\0') {
+		config_error(ctx, k->name, "expected the path of a cases file, "
+		    "like /etc/hopd/hopd.cases");
+		return -1;
+	}
+	if ((path = config_path_value(ctx, value)) == NULL)
+		return -1;
+	free(ctx->conf->policy_cases);
+	ctx->conf->policy_cases = path;
 	return 0;
 }
 
@@ -1144,6 +1166,7 @@ config_free(struct config *c)
 	free(c->listen);
 	free(c->authorized_keys);
 	free(c->audit_log);
+	free(c->policy_cases);
 	if (c->policy != NULL)
 		policy_free(c->policy);
 	free(c->path);

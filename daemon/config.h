@@ -37,6 +37,7 @@ struct config {
 	size_t			nhost_keys;
 	char			*authorized_keys;	/* template: %u %h %% */
 	char			*audit_log;		/* NULL: "none" */
+	char			*policy_cases;		/* NULL: none */
 	unsigned		connect_timeout_ms;
 	unsigned		login_grace_time_ms;	/* 0: no limit */
 	unsigned		max_auth_tries;

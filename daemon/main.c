@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "audit.h"
+#include "cases.h"
 #include "config.h"
 #include "libssh_compat.h"
 #include "log.h"
@@ -35,7 +36,12 @@
 
 enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERROR = 2 };
 
+_Static_assert(CASES_ADDRS_MAX == LOOKUP_ADDRS_MAX,
+    "a policy case keeps as many addresses of a name as a tunnel");
+
 static const char	*config_path = DEFAULT_CONFIG;
+static char		**extra_cases;		/* --cases, for -t */
+static size_t		 nextra_cases;
 static struct config	*current;
 static uv_signal_t	 sig_hup, sig_term, sig_int, sig_usr1;
 static uv_timer_t	 status_timer;
@@ -45,11 +51,12 @@ usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: hopd [-d] [-f file]\n"
-	    "       hopd -t [-f file]\n"
+	    "       hopd -t [-f file] [--cases file ...]\n"
 	    "       hopd --explain user host port [-f file]\n"
 	    "\n"
 	    "  -f file    configuration (default %s)\n"
 	    "  -t         check the configuration and exit\n"
+	    "  --cases    with -t: also run the policy cases of file\n"
 	    "  --explain  print the policy's decision for user -> host:port\n"
 	    "  -d         log at debug level to stderr\n"
 	    "  -h         this help\n", DEFAULT_CONFIG);
@@ -155,15 +162,86 @@ check_authorized_keys(const char *tmpl)
 	return 0;
 }
 
+/* lookup_resolve(), as policy cases resolve a name. */
+static int
+cases_lookup(const char *name, struct ip_addr *addrs, size_t max, size_t *n,
+    const char **why)
+{
+	int	rc;
+
+	if ((rc = lookup_resolve(name, addrs, max, n)) != 0) {
+		*why = uv_strerror(rc);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The policy cases of cfg's policy_cases and of extra files (--cases),
+ * run against cfg's policy: the one check of -t, of the start and of every
+ * reload.  Each line goes to emit, then "cases: N passed, M failed".
+ * Returns EXIT_ALLOW when every case passes (or there are none), EXIT_DENY
+ * when one fails, EXIT_ERROR when a file cannot be read or has a malformed
+ * line (then no case is run).
+ */
+static int
+run_cases(const struct config *cfg, char *const *extra, size_t nextra,
+    cases_emit emit, void *arg)
+{
+	struct cases	set;
+	char		line[80];
+	size_t		i, passed, failed;
+	int		broken = 0;
+
+	if (cfg->policy_cases == NULL && nextra == 0)
+		return EXIT_ALLOW;
+	cases_init(&set);
+	if (cfg->policy_cases != NULL &&
+	    cases_read(&set, cfg->policy_cases, emit, arg) == -1)
+		broken = 1;
+	for (i = 0; i < nextra; i++)
+		if (cases_read(&set, extra[i], emit, arg) == -1)
+			broken = 1;
+	if (broken) {
+		cases_clear(&set);
+		return EXIT_ERROR;
+	}
+	failed = cases_run(&set, cfg->policy, cases_lookup, emit, arg,
+	    &passed);
+	snprintf(line, sizeof(line), "cases: %zu passed, %zu failed", passed,
+	    failed);
+	emit(arg, failed > 0 ? CASES_FAIL : CASES_NOTE, line);
+	cases_clear(&set);
+	return failed > 0 ? EXIT_DENY : EXIT_ALLOW;
+}
+
+/* -t: malformed cases files to stderr, with config errors; the rest out. */
+static void
+cases_print(void *arg, enum cases_line kind, const char *line)
+{
+	fprintf(kind == CASES_ERROR ? stderr : stdout, "%s\n", line);
+}
+
+static void
+cases_log(void *arg, enum cases_line kind, const char *line)
+{
+	if (kind == CASES_NOTE)
+		log_info("%s", line);
+	else
+		log_warnx("%s", line);
+}
+
 /*
  * hopd -t: the configuration, then every file it names, as far as can be
- * told without a client: one "FILE: key: reason" line each to stderr.
+ * told without a client: one "FILE: key: reason" line each to stderr; then
+ * the policy cases (policy_cases and --cases), each failing one to stdout.
+ * 1 if anything is wrong, but 2 for a cases file that cannot be run.
  */
 static int
 check(void)
 {
 	struct config	*cfg;
-	int		 bad;
+	int		 bad, cases;
 
 	if ((cfg = load_or_print(config_path)) == NULL)
 		return 1;
@@ -175,11 +253,15 @@ check(void)
 	bad = server_check_host_keys(cfg, stderr);
 	bad += check_audit_log(cfg->audit_log);
 	bad += check_authorized_keys(cfg->authorized_keys);
-	if (bad == 0)
+	fflush(stderr);
+	cases = run_cases(cfg, extra_cases, nextra_cases, cases_print, NULL);
+	if (bad == 0 && cases == EXIT_ALLOW)
 		printf("%s: configuration ok\n", config_path);
 	config_unref(cfg);
 	ssh_finalize();
-	return bad == 0 ? 0 : 1;
+	if (cases == EXIT_ERROR)
+		return EXIT_ERROR;
+	return bad == 0 && cases == EXIT_ALLOW ? 0 : 1;
 }
 
 /*
@@ -271,6 +353,7 @@ on_reload(uv_signal_t *sig, int signum)
 	FILE		*f;
 	struct config	*cfg;
 	char		*line, *save;
+	int		 cases = EXIT_ALLOW;
 
 	log_info("SIGHUP: reloading %s", config_path);
 	notify_reloading();
@@ -286,6 +369,12 @@ on_reload(uv_signal_t *sig, int signum)
 		    line = strtok_r(NULL, "\n", &save))
 			log_warnx("%s", line);
 		log_warnx("reload failed: the previous policy stays in force");
+	} else if ((cases = run_cases(cfg, NULL, 0, cases_log, NULL)) !=
+	    EXIT_ALLOW) {
+		log_warnx("reload failed: %s (%s): the previous policy stays "
+		    "in force", cases == EXIT_ERROR ? "the policy cases cannot "
+		    "be run" : "the policy fails its cases", cfg->policy_cases);
+		config_unref(cfg);
 	} else if (!same_path(cfg->audit_log, current->audit_log) &&
 	    audit_open(cfg->audit_log) == -1) {
 		/* audit_open logged why; the old file is still open. */
@@ -352,6 +441,16 @@ run(bool debug)
 	setenv("UV_THREADPOOL_SIZE", pool, 1);
 	log_init(debug ? LOG_LEVEL_DEBUG : current->log_level, true,
 	    current->log_syslog || !isatty(STDERR_FILENO));
+	switch (run_cases(current, NULL, 0, cases_log, NULL)) {
+	case EXIT_ALLOW:
+		break;
+	case EXIT_ERROR:
+		fatalx("the policy cases cannot be run (%s): not starting",
+		    current->policy_cases);
+	default:
+		fatalx("the policy fails its cases (%s): not starting",
+		    current->policy_cases);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (ssh_init() != SSH_OK)
 		fatalx("cannot initialise libssh");
@@ -395,15 +494,27 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "cases", required_argument, NULL, 'c' },
 		{ "explain", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool	test = false, do_explain = false, debug = false;
-	int	ch;
+	bool	  test = false, do_explain = false, debug = false;
+	char	**files;
+	int	  ch;
 
 	while ((ch = getopt_long(argc, argv, "df:ht", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			files = reallocarray(extra_cases, nextra_cases + 1,
+			    sizeof(*files));
+			if (files == NULL) {
+				perror("hopd");
+				return EXIT_ERROR;
+			}
+			extra_cases = files;
+			extra_cases[nextra_cases++] = optarg;
+			break;
 		case 'd':
 			debug = true;
 			break;
@@ -424,6 +535,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (nextra_cases > 0 && !test)
+		usage(EXIT_ERROR);
 	if (do_explain) {
 		if (argc != 3 || test)
 			usage(EXIT_ERROR);
