@@ -466,3 +466,22 @@ assert_ge() {	# MINIMUM ACTUAL WHAT
 	[ "$2" -ge "$1" ] ||
 	    fail "$3: expected at least $1, got $2"
 }
+
+# ---------------------------------------------------------------- hopd's log
+
+log_count() {	# TEXT
+	grep -cF -- "$1" "$HOPD_LOG" || true
+}
+
+log_count_above() {	# TEXT N
+	[ "$(log_count "$1")" -gt "$2" ]
+}
+
+# hopd_reload TEXT: SIGHUP, then wait for the log line TEXT to appear once more.
+hopd_reload() {
+	local before
+	before=$(log_count "$1")
+	kill -HUP "$HOPD_PID"
+	wait_for 10 "log line '$1' after SIGHUP" \
+	    log_count_above "$1" "$before"
+}

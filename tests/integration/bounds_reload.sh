@@ -28,18 +28,6 @@ set_policy() {	# < POLICY: replaces the policy part, atomically
 	mv "$HOPD_CONF.new" "$HOPD_CONF"
 }
 
-reload() {	# SIGHUP, then wait for one more "reloaded" line in the log
-	local before
-	before=$(grep -c "reloaded $HOPD_CONF" "$HOPD_LOG" || true)
-	kill -HUP "$HOPD_PID"
-	reloaded_more() {
-		[ "$(grep -c "reloaded $HOPD_CONF" "$HOPD_LOG" || true)" -gt \
-		    "$before" ]
-	}
-	wait_for 10 "the log line 'reloaded $HOPD_CONF' after SIGHUP" \
-	    reloaded_more
-}
-
 step "bob_is_served"
 echo_probe "bob's echo before" bob "127.0.0.1:$ECHO"
 
@@ -68,7 +56,7 @@ set_policy <<EOF2
 [user bob]
 allow = 127.0.0.1:$ECHO
 EOF2
-reload
+hopd_reload "reloaded $HOPD_CONF"
 touch "$T/rf/go"
 wait "$RF" || fail "rforward-cancel tool: $(cat "$T/rf.out")"
 OUT=$(cat "$T/rf.out")

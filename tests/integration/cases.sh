@@ -41,23 +41,6 @@ EOF2
 # The [server] part hopd_start wrote, up to its blank line.
 sed '/^$/q' "$HOPD_CONF" > "$T/server.part"
 
-log_count() {	# TEXT
-	grep -cF -- "$1" "$HOPD_LOG" || true
-}
-
-log_count_above() {	# TEXT N
-	[ "$(log_count "$1")" -gt "$2" ]
-}
-
-# reload TEXT: SIGHUP, then wait for the log line TEXT to appear once more.
-reload() {
-	local before
-	before=$(log_count "$1")
-	kill -HUP "$HOPD_PID"
-	wait_for 10 "log line '$1' after SIGHUP" \
-	    log_count_above "$1" "$before"
-}
-
 # run_t OUT ARGS...: hopd -t ARGS; stdout in OUT.out, stderr in OUT.err,
 # the exit status in RC.
 run_t() {
@@ -183,7 +166,7 @@ allow = 127.0.0.1:$ECHO,$ECHO2
 listen = localhost:$RP
 EOF2
 RULE=$(conf_rule "allow = 127.0.0.1:$ECHO,$ECHO2")
-reload "reload failed: the policy fails its cases"
+hopd_reload "reload failed: the policy fails its cases"
 assert_file_contains "$HOPD_LOG" \
     "$CASES:3: alice 127.0.0.1:$ECHO2: expected deny, got allow by $RULE" \
     "the failing case in hopd's log"
@@ -199,7 +182,7 @@ w_roundtrip 1000 old_ok -W "127.0.0.1:$ECHO" alice@127.0.0.1
 step "reload_reads_the_cases_again"
 sed -i "s/^alice 127.0.0.1:$ECHO2 deny/alice 127.0.0.1:$ECHO2 allow/" \
     "$CASES"
-reload "reloaded $HOPD_CONF"
+hopd_reload "reloaded $HOPD_CONF"
 w_roundtrip 1000 new_ok -W "127.0.0.1:$ECHO2" alice@127.0.0.1
 
 step "listen_case_decides_as_ssh_r"
@@ -247,7 +230,7 @@ assert_eq 2 "$RC" "exit status of --cases without -t"
 step "malformed_cases_refused_at_reload"
 echo "alice 127.0.0.1:$ECHO maybe" >> "$CASES"
 BAD=$(wc -l < "$CASES")
-reload "reload failed: the policy cases cannot be run"
+hopd_reload "reload failed: the policy cases cannot be run"
 assert_file_contains "$HOPD_LOG" "$CASES:$BAD: expected allow or deny" \
     "the malformed line in hopd's log"
 hopd_alive

@@ -34,23 +34,6 @@ log_has() {	# TEXT
 	grep -qF -- "$1" "$HOPD_LOG"
 }
 
-log_count() {	# TEXT
-	grep -cF -- "$1" "$HOPD_LOG" || true
-}
-
-log_count_above() {	# TEXT N
-	[ "$(log_count "$1")" -gt "$2" ]
-}
-
-# reload TEXT: SIGHUP, then wait for the log line TEXT to appear once more.
-reload() {
-	local before
-	before=$(log_count "$1")
-	kill -HUP "$HOPD_PID"
-	wait_for 10 "log line '$1' after SIGHUP" \
-	    log_count_above "$1" "$before"
-}
-
 # paced_gen: HALF_BYTES random bytes, then, once $T/go exists, HALF_BYTES
 # more; writes "BYTES SHA" of everything to $T/paced.sent.  Keeps stdout
 # open afterwards until $T/done exists (so ssh -W does not end early).
@@ -118,7 +101,7 @@ set_policy <<EOF2
 [user alice]
 allow = 127.0.0.1:$ECHO
 EOF2
-reload "reloaded $HOPD_CONF"
+hopd_reload "reloaded $HOPD_CONF"
 audit_wait "the disallowed tunnel closed by the reload" event=channel_close \
     "target=127.0.0.1:$ECHO2" reason=policy_reload
 wait_for 10 "ssh -W of the closed tunnel to end" test -s "$T/doomed.got"
@@ -157,7 +140,7 @@ set_policy <<EOF2
 allow = 127.0.0.1:$ECHO
 listen = localhost:$RP
 EOF2
-reload "reloaded $HOPD_CONF"
+hopd_reload "reloaded $HOPD_CONF"
 bg timeout -k 5 60 ssh "${SSH_ARGS[@]}" -N -o ExitOnForwardFailure=yes \
     -R "$RP:127.0.0.1:$ECHO" alice@127.0.0.1 2> "$T/rfwd.err"
 RFWD=$BG_LAST
@@ -170,7 +153,7 @@ set_policy <<EOF2
 [user alice]
 allow = 127.0.0.1:$ECHO
 EOF2
-reload "reloaded $HOPD_CONF"
+hopd_reload "reloaded $HOPD_CONF"
 audit_wait "the forwarded connection closed by the reload" \
     event=channel_close type=forwarded-tcpip reason=policy_reload
 audit_wait "the listener closed by the reload" event=forward_cancel \
@@ -187,7 +170,7 @@ allow = 127.0.0.1:$ECHO2
 allow = 127.0.0.1:notaport
 EOF2
 bad_line=$(grep -n notaport "$HOPD_CONF" | cut -d: -f1)
-reload "reload failed"
+hopd_reload "reload failed"
 log_has "$HOPD_CONF:$bad_line:" ||
     fail "the log names $HOPD_CONF:$bad_line; it has:
 $(tail -n 5 "$HOPD_LOG")"

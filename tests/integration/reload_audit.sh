@@ -15,23 +15,6 @@ hopd_start <<EOF2
 allow = 127.0.0.1:$ECHO
 EOF2
 
-log_count() {	# TEXT
-	grep -cF -- "$1" "$HOPD_LOG" || true
-}
-
-log_count_above() {	# TEXT N
-	[ "$(log_count "$1")" -gt "$2" ]
-}
-
-# reload TEXT: SIGHUP, then wait for the log line TEXT to appear once more.
-reload() {
-	local before
-	before=$(log_count "$1")
-	kill -HUP "$HOPD_PID"
-	wait_for 10 "log line '$1' after SIGHUP" \
-	    log_count_above "$1" "$before"
-}
-
 # set_conf AUDIT_LOG POLICY_LINE: the config with another audit_log and
 # alice's one allow line, written atomically.
 set_conf() {
@@ -52,7 +35,7 @@ FIRST=$(audit_field session event=session_start)
 
 step "reload_with_another_audit_log_switches_files"
 set_conf "$AUDIT2" "allow = 127.0.0.1:$ECHO"
-reload "reloaded $HOPD_CONF"
+hopd_reload "reloaded $HOPD_CONF"
 [ -f "$AUDIT2" ] || fail "no $AUDIT2 after the reload"
 tunnel second
 AUDIT=$AUDIT2 audit_wait "the second tunnel's close in the new file" \
@@ -67,7 +50,7 @@ AUDIT=$AUDIT2 audit_wait "the second session's end in the new file" \
 step "reload_with_an_unopenable_audit_log_is_refused_whole"
 # The same reload also drops alice's rule: refused, the rule stays.
 set_conf "$T/nowhere/audit.jsonl" "allow = 127.0.0.1:1"
-reload "reload failed: cannot open the audit log $T/nowhere/audit.jsonl"
+hopd_reload "reload failed: cannot open the audit log $T/nowhere/audit.jsonl"
 grep -qF "audit: $T/nowhere/audit.jsonl" "$HOPD_LOG" ||
     fail "hopd's log does not say why $T/nowhere/audit.jsonl failed"
 N1=$(wc -l < "$AUDIT1")

@@ -102,14 +102,18 @@ def serve(args, handler):
         t.start()
 
 
-def recv_all(c, on_data=None):
-    """Read until EOF; returns (bytes, sha256 hex, end)."""
+def recv_all(c, on_data=None, rate=0):
+    """Read until EOF, at most rate bytes/s if rate (a twentieth every 50
+    ms); returns (bytes, sha256 hex, end)."""
     h = hashlib.sha256()
     n = 0
     end = "eof"
+    size = max(1, rate // 20) if rate else CHUNK
     while True:
+        if rate and n:
+            time.sleep(0.05)
         try:
-            b = c.recv(CHUNK)
+            b = c.recv(size)
         except ConnectionResetError:
             end = "reset"
             break
@@ -212,31 +216,11 @@ def wait_file(path, seconds):
         time.sleep(0.1)
 
 
-def slow_recv_all(c, rate):
-    """recv_all at most rate bytes/s, a twentieth every 50 ms."""
-    h = hashlib.sha256()
-    n = 0
-    end = "eof"
-    step = max(1, rate // 20)
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-    while True:
-        try:
-            b = c.recv(step)
-        except OSError:
-            end = "error"
-            break
-        if not b:
-            break
-        n += len(b)
-        h.update(b)
-        time.sleep(0.05)
-    return n, h.hexdigest(), end
-
-
 def stall_handler(c, cid, rep, args):
     if args.rate:
         # A slow reader: the sender's window opens and closes all along.
-        n, sha, end = slow_recv_all(c, args.rate)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        n, sha, end = recv_all(c, rate=args.rate)
         rep.write(cid, bytes_in=n, sha_in=sha, end=end)
         c.close()
         return
