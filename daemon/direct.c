@@ -94,6 +94,21 @@ direct_reply_refused(struct session *s, ssh_message m, const char *target,
 	ssh_message_reply_default(m);
 }
 
+/* A refusal decided before any tunnel exists (m is taken). */
+static void
+direct_refuse_message(struct session *s, ssh_message m, const char *type,
+    const char *target, const char *origin, const char *rule,
+    const char *reason, bool audit)
+{
+	if (audit) {
+		tunnel_audit_open_rec(s, session_next_channel(s), type, target,
+		    origin, "deny", rule, NULL, 0, "refused", reason);
+		direct_reply_refused(s, m, target, reason);
+	} else
+		ssh_message_reply_default(m);
+	ssh_message_free(m);
+}
+
 void
 tunnel_refuse_open(struct session *s, ssh_message m, const char *reason,
     bool audit)
@@ -105,15 +120,9 @@ tunnel_refuse_open(struct session *s, ssh_message m, const char *reason,
 	if (direct)
 		direct_format_request(m, target, sizeof(target), origin,
 		    sizeof(origin));
-	if (audit) {
-		tunnel_audit_open_rec(s, session_next_channel(s),
-		    direct_channel_type(subtype), direct ? target : NULL,
-		    direct ? origin : NULL, "deny", NULL, NULL, 0, "refused",
-		    reason);
-		direct_reply_refused(s, m, direct ? target : NULL, reason);
-	} else
-		ssh_message_reply_default(m);
-	ssh_message_free(m);
+	direct_refuse_message(s, m, direct_channel_type(subtype),
+	    direct ? target : NULL, direct ? origin : NULL, NULL, reason,
+	    audit);
 }
 
 /* The open is answered (or will never be): it is no longer pending. */
@@ -304,19 +313,13 @@ direct_on_resolved(void *arg, int status, const struct ip_addr *addrs,
 	tunnel_kick(t);
 }
 
-/* A refusal decided before any tunnel exists (m is taken). */
+/* A direct-tcpip open refused before its tunnel exists (m is taken). */
 static void
 direct_refuse_early(struct session *s, ssh_message m, const char *target,
     const char *origin, const char *rule, const char *reason, bool audit)
 {
-	if (audit) {
-		tunnel_audit_open_rec(s, session_next_channel(s),
-		    "direct-tcpip", target, origin, "deny", rule, NULL, 0,
-		    "refused", reason);
-		direct_reply_refused(s, m, target, reason);
-	} else
-		ssh_message_reply_default(m);
-	ssh_message_free(m);
+	direct_refuse_message(s, m, "direct-tcpip", target, origin, rule,
+	    reason, audit);
 	session_open_decided(s);
 }
 
@@ -383,17 +386,16 @@ tunnel_open_direct(struct session *s, ssh_message m)
 			    lr == LOOKUP_FAILED || session_cap_refused(s, cap));
 			return;
 		}
-		t->id = session_next_channel(s);
 		t->state = TUNNEL_RESOLVING;
-		tunnel_start_timer(t, c->connect_timeout_ms);
-		return;
+	} else {
+		t->addrs[0] = host.ip;
+		addr_normalize(&t->addrs[0]);
+		t->naddrs = 1;
 	}
 	t->id = session_next_channel(s);
-	t->addrs[0] = host.ip;
-	addr_normalize(&t->addrs[0]);
-	t->naddrs = 1;
 	tunnel_start_timer(t, c->connect_timeout_ms);
-	direct_decide(t);
+	if (host.kind != HOST_NAME)
+		direct_decide(t);
 }
 
 /*

@@ -242,10 +242,13 @@ compat_init(void)
 		errno = ENOTSUP;
 		return -1;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
-		n = rl.rlim_max;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > n)
-		n = rl.rlim_cur;
+	/* Every fd the process may have: the hard limit, else the soft one. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_max != RLIM_INFINITY)
+			n = rl.rlim_max;
+		else if (rl.rlim_cur > n)
+			n = rl.rlim_cur;
+	}
 	if (n > COMPAT_PAUSE_FDS_MAX)
 		n = COMPAT_PAUSE_FDS_MAX;
 	if ((pause_bits = calloc((n + 7) / 8, 1)) == NULL)

@@ -596,17 +596,19 @@ tunnel_on_tcp_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 	if (nread == 0)
 		return;
+	if (nread == UV_ENOBUFS) {
+		/* No buffer for the read: again once the SSH side moves. */
+		tunnel_stop_reading(t);
+		session_wait_ssh(t->s, &t->member);
+		return;
+	}
 	if (nread < 0) {
 		tunnel_stop_reading(t);
 		t->down = DOWN_EOF;
-		if (nread != UV_EOF && nread != UV_ENOBUFS) {
+		if (nread != UV_EOF) {
 			log_verbose("session %s channel %u: read from target: "
 			    "%s", session_id(t->s), t->id, uv_strerror(nread));
 			t->tcp_failed = true;
-		} else if (nread == UV_ENOBUFS) {
-			t->down = DOWN_OPEN;	/* no buffer: try later */
-			session_wait_ssh(t->s, &t->member);
-			return;
 		}
 		tunnel_kick(t);
 		return;

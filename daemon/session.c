@@ -7,7 +7,8 @@
  * members of their session (session.h): they ask to be stepped.
  *
  * Bounds against any peer: before login every message counts
- * (SESSION_PREAUTH_MESSAGES_MAX); libssh's socket is not read while what it
+ * (SESSION_AUTH_REQUESTS_PER_TRY, SESSION_PREAUTH_EXTRA_MESSAGES); libssh's
+ * socket is not read while what it
  * has queued for the peer may be over SESSION_OUT_READ_BYTES (before login)
  * or SESSION_OUT_PAUSE_BYTES (after), and tunnels hand it nothing more
  * while that may be over SESSION_OUT_FEED_BYTES; caps are checked before
@@ -258,19 +259,19 @@ session_may_feed(struct session *s)
 	    session_out_queued(s) < SESSION_OUT_FEED_BYTES;
 }
 
-/* The end of a session that kept asking past a cap, by the cap's name. */
+/*
+ * The caps a refusal's reason names, and the end of a session that kept
+ * asking past one.  A name that another contains comes after it.
+ */
+#define SESSION_CAP(name)	{ name, "too many refused requests (" name ")" }
 static const char *const session_cap_ends[][2] = {
-	{ "max_channels_per_session",
-	  "too many refused requests (max_channels_per_session)" },
-	{ "max_pending_opens_per_session",
-	  "too many refused requests (max_pending_opens_per_session)" },
-	{ "max_lookups_per_user",
-	  "too many refused requests (max_lookups_per_user)" },
-	{ "max_lookups",
-	  "too many refused requests (max_lookups)" },
-	{ "max_listeners_per_session",
-	  "too many refused requests (max_listeners_per_session)" },
+	SESSION_CAP("max_channels_per_session"),
+	SESSION_CAP("max_pending_opens_per_session"),
+	SESSION_CAP("max_lookups_per_user"),
+	SESSION_CAP("max_lookups"),
+	SESSION_CAP("max_listeners_per_session"),
 };
+#undef SESSION_CAP
 
 bool
 session_cap_refused(struct session *s, const char *reason)
@@ -542,15 +543,31 @@ session_auth_release(struct session *s)
 	}
 }
 
+/* The connection no longer holds a startup slot (server.c's admission). */
+static void
+session_startup_done(struct session *s)
+{
+	if (s->unauth_counted) {
+		s->unauth_counted = false;
+		s->home->startup_done(&s->peer_ip);
+	}
+}
+
+/* Ends a login that asked too often, with the reason sshd gives. */
+static void
+session_auth_give_up(struct session *s, const char *reason)
+{
+	ssh_session_set_disconnect_message(s->ssh,
+	    "Too many authentication failures");
+	session_kill(s, reason);
+}
+
 /* An authentication failure: counted, and the end says why as sshd does. */
 static void
 session_auth_count_failure(struct session *s)
 {
-	if (++s->auth_failures >= s->cfg->max_auth_tries) {
-		ssh_session_set_disconnect_message(s->ssh,
-		    "Too many authentication failures");
-		session_kill(s, "too many authentication failures");
-	}
+	if (++s->auth_failures >= s->cfg->max_auth_tries)
+		session_auth_give_up(s, "too many authentication failures");
 }
 
 static void
@@ -583,13 +600,6 @@ session_auth_check_dropped(struct session *s)
 	session_auth_count_failure(s);
 }
 
-/* The one user-name rule (policy.c); s->user holds any such name. */
-static bool
-session_valid_user(const char *user)
-{
-	return user != NULL && policy_valid_user_name(user);
-}
-
 /* The answer once the key was looked up (m stays the caller's). */
 static void
 session_auth_answer(struct session *s, ssh_message m, ssh_key key, int state,
@@ -611,10 +621,7 @@ session_auth_answer(struct session *s, ssh_message m, ssh_key key, int state,
 	s->state = SESSION_OPEN;
 	session_auth_release(s);
 	uv_timer_stop(&s->timer);
-	if (s->unauth_counted) {
-		s->unauth_counted = false;
-		s->home->startup_done(&s->peer_ip);
-	}
+	session_startup_done(s);
 	session_audit_auth(s, s->user, key, "success", "key authorized");
 }
 
@@ -705,9 +712,7 @@ session_auth(struct session *s, ssh_message m)
 	 */
 	if (++s->auth_requests > SESSION_AUTH_REQUESTS_PER_TRY *
 	    s->cfg->max_auth_tries) {
-		ssh_session_set_disconnect_message(s->ssh,
-		    "Too many authentication failures");
-		session_kill(s, "too many authentication requests");
+		session_auth_give_up(s, "too many authentication requests");
 		return false;
 	}
 	if (ssh_message_subtype(m) != SSH_AUTH_METHOD_PUBLICKEY) {
@@ -716,7 +721,8 @@ session_auth(struct session *s, ssh_message m)
 		ssh_message_reply_default(m);
 		return false;
 	}
-	if (!session_valid_user(user)) {
+	/* The one user-name rule; s->user holds any name it accepts. */
+	if (!policy_valid_user_name(user)) {
 		session_auth_failed(s, m, user, NULL, "invalid user name");
 		return false;
 	}
@@ -846,8 +852,6 @@ session_channel_open(struct session *s, ssh_message m)
 	if (maxpkt < SESSION_MIN_PACKET_BYTES) {
 		log_verbose("session %s: maximum packet size %u < %d", s->id,
 		    maxpkt, SESSION_MIN_PACKET_BYTES);
-		ssh_send_debug(s->ssh, "hopd: channel refused: maximum packet "
-		    "size too small", 1);
 		tunnel_refuse_open(s, m, "maximum packet size too small", true);
 		return;
 	}
@@ -1013,10 +1017,8 @@ session_step(struct session *s)
 				break;
 		}
 	}
-	if (!s->torn_down) {
+	if (!s->torn_down)
 		session_drain_readahead(s);
-		tunnel_flush_gathered();
-	}
 	if (s->dying && !s->torn_down)
 		session_teardown(s);
 	if (!s->torn_down) {
@@ -1083,10 +1085,7 @@ session_teardown(struct session *s)
 	session_auth_release(s);
 	if (s->auth_job != NULL)	/* its end frees it (and the message) */
 		uv_cancel((uv_req_t *)&s->auth_job->work);
-	if (s->unauth_counted) {
-		s->unauth_counted = false;
-		s->home->startup_done(&s->peer_ip);
-	}
+	session_startup_done(s);
 	session_audit_end(s);
 	if (s->read_paused) {
 		compat_read_pause(s->fd, false);
