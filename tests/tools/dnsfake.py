@@ -119,6 +119,15 @@ def main():
     timer.daemon = True
     timer.start()
 
+    def reply(msg, proto):
+        """The answer to one query, or None for one that is dropped."""
+        if dropped(msg):
+            log(proto, parse_question(msg))
+            return None
+        out, q = answer(msg, records)
+        log(proto, q)
+        return out
+
     def tcp_conn(c):
         c.settimeout(30)
         try:
@@ -133,11 +142,7 @@ def main():
                     if not b:
                         return
                     msg += b
-                if dropped(msg):
-                    log("tcp", parse_question(msg))
-                    continue
-                out, q = answer(msg, records)
-                log("tcp", q)
+                out = reply(msg, "tcp")
                 if out is not None:
                     c.sendall(struct.pack(">H", len(out)) + out)
         except OSError:
@@ -157,11 +162,7 @@ def main():
         os.rename(a.ready_file + ".tmp", a.ready_file)
     while True:
         msg, peer = u.recvfrom(4096)
-        if dropped(msg):
-            log("udp", parse_question(msg))
-            continue
-        out, q = answer(msg, records)
-        log("udp", q)
+        out = reply(msg, "udp")
         if out is not None:
             u.sendto(out, peer)
 

@@ -16,9 +16,10 @@
 #include "cases.h"
 #include "config.h"
 #include "policy.h"
+#include "policy_fixture.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
-#define TEST_FILE	"test.ini"
+#define TEST_FILE	POLICY_FIXTURE_FILE
 #define LINES_MAX	32
 
 Suite	*cases_suite(void);
@@ -41,46 +42,6 @@ static const char *const conf[] = {
 	"allow = [2001:db8::/32]:22",
 	NULL
 };
-
-static struct policy *
-build(void)
-{
-	struct policy		*p = policy_new();
-	struct policy_section	*sec = NULL;
-	char			 name[64], value[256], *tok, *save;
-	const char		*line, *why = NULL;
-	bool			 is_group = false;
-	enum rule_kind		 kind;
-	size_t			 i;
-
-	ck_assert_ptr_nonnull(p);
-	for (i = 0; conf[i] != NULL; i++) {
-		line = conf[i];
-		if (sscanf(line, "[user %63[^]]]", name) == 1)
-			is_group = false;
-		else if (sscanf(line, "[group %63[^]]]", name) == 1)
-			is_group = true;
-		if (line[0] == '[') {
-			ck_assert_ptr_nonnull(policy_section(p, is_group,
-			    name));
-			continue;
-		}
-		snprintf(value, sizeof(value), "%s", strstr(line, " = ") + 3);
-		ck_assert_ptr_nonnull(sec = policy_section(p, is_group, name));
-		if (strncmp(line, "members", 7) == 0) {
-			for (tok = strtok_r(value, ", ", &save); tok != NULL;
-			    tok = strtok_r(NULL, ", ", &save))
-				ck_assert_int_eq(policy_add_member(sec, tok,
-				    &why), 0);
-			continue;
-		}
-		kind = strncmp(line, "allow", 5) == 0 ? RULE_ALLOW :
-		    strncmp(line, "deny", 4) == 0 ? RULE_DENY : RULE_LISTEN;
-		ck_assert_msg(policy_add_rule(p, sec, kind, value, TEST_FILE,
-		    (unsigned)i + 1, &why) == 0, "line %zu: %s", i + 1, why);
-	}
-	return p;
-}
 
 static struct ip_addr
 ip(const char *s)
@@ -367,7 +328,7 @@ static const struct {
 
 START_TEST(decide_table)
 {
-	struct policy		*p = build();
+	struct policy		*p = policy_fixture(conf);
 	struct policy_case	 c;
 	struct case_result	 r;
 	struct ip_addr		 a;
@@ -405,7 +366,7 @@ END_TEST
 /* The decision is the tunnel's: the same verdict policy.c gives. */
 START_TEST(decision_is_policy_decide_target)
 {
-	struct policy		*p = build();
+	struct policy		*p = policy_fixture(conf);
 	struct policy_case	 c;
 	struct case_result	 r;
 	struct verdict		 v[2], d;
@@ -429,7 +390,7 @@ END_TEST
 
 START_TEST(unresolvable_name_is_not_decided)
 {
-	struct policy		*p = build();
+	struct policy		*p = policy_fixture(conf);
 	struct policy_case	 c;
 	struct case_result	 r;
 	char			 err[CASES_ERROR_MAX], text[1024];
@@ -471,7 +432,7 @@ static const struct {
 
 START_TEST(describe_names_what_came_and_the_rule)
 {
-	struct policy		*p = build();
+	struct policy		*p = policy_fixture(conf);
 	struct policy_case	 c;
 	struct case_result	 r;
 	char			 err[CASES_ERROR_MAX], text[1024];
@@ -537,7 +498,7 @@ write_file(const char *name, const char *text)
 
 START_TEST(run_reports_failing_cases_only)
 {
-	struct policy	*p = build();
+	struct policy	*p = policy_fixture(conf);
 	struct cases	 set;
 	char		 path[2 * PATH_MAX], want[3 * PATH_MAX];
 	size_t		 passed = 99, failed;

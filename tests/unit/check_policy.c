@@ -10,64 +10,13 @@
 #include <string.h>
 
 #include "policy.h"
+#include "policy_fixture.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_ADDRS	4
-#define TEST_FILE	"test.ini"
+#define TEST_FILE	POLICY_FIXTURE_FILE
 
 Suite	*policy_suite(void);
-
-/*
- * A policy from INI-like lines ("[user NAME]", "[group NAME]",
- * "key = value"); line numbers are array indexes plus one.
- */
-static struct policy *
-build(const char *const *conf)
-{
-	struct policy		*p = policy_new();
-	struct policy_section	*sec;
-	char			 name[64], value[256], *tok, *save;
-	const char		*line, *eq, *why = NULL;
-	bool			 is_group = false;
-	enum rule_kind		 kind;
-	size_t			 i;
-
-	ck_assert_ptr_nonnull(p);
-	name[0] = '\0';
-	for (i = 0; conf[i] != NULL; i++) {
-		line = conf[i];
-		if (sscanf(line, "[user %63[^]]]", name) == 1)
-			is_group = false;
-		else if (sscanf(line, "[group %63[^]]]", name) == 1)
-			is_group = true;
-		if (line[0] == '[') {
-			ck_assert_ptr_nonnull(policy_section(p, is_group,
-			    name));
-			continue;
-		}
-		eq = strstr(line, " = ");
-		ck_assert_ptr_nonnull(eq);
-		snprintf(value, sizeof(value), "%s", eq + 3);
-		sec = policy_section(p, is_group, name);
-		ck_assert_ptr_nonnull(sec);
-		if (strncmp(line, "members", 7) == 0) {
-			for (tok = strtok_r(value, ", ", &save); tok != NULL;
-			    tok = strtok_r(NULL, ", ", &save))
-				ck_assert_int_eq(policy_add_member(sec, tok,
-				    &why), 0);
-			continue;
-		}
-		if (strncmp(line, "allow", 5) == 0)
-			kind = RULE_ALLOW;
-		else if (strncmp(line, "deny", 4) == 0)
-			kind = RULE_DENY;
-		else
-			kind = RULE_LISTEN;
-		ck_assert_msg(policy_add_rule(p, sec, kind, value, TEST_FILE,
-		    (unsigned)i + 1, &why) == 0, "line %zu: %s", i + 1, why);
-	}
-	return p;
-}
 
 static struct ip_addr
 ip(const char *s)
@@ -369,7 +318,7 @@ static const struct {
 
 START_TEST(decide_table)
 {
-	struct policy	*p = build(decide_cases[_i].conf);
+	struct policy	*p = policy_fixture(decide_cases[_i].conf);
 	struct host	 h;
 	struct ip_addr	 addrs[MAX_ADDRS];
 	struct verdict	 v[MAX_ADDRS];
@@ -444,7 +393,7 @@ static const struct {
 
 START_TEST(precheck_table)
 {
-	struct policy	*p = build(precheck_cases[_i].conf);
+	struct policy	*p = policy_fixture(precheck_cases[_i].conf);
 	struct host	 h;
 	struct verdict	 v;
 	const char	*why = NULL, *b = precheck_cases[_i].behaviour;
@@ -473,7 +422,7 @@ END_TEST
 
 START_TEST(invalid_requests_denied)
 {
-	struct policy	*p = build(conf_team);
+	struct policy	*p = policy_fixture(conf_team);
 	struct host	 h;
 	struct ip_addr	 a = ip("10.30.0.5");
 	struct verdict	 v = { true, NULL, NULL };
@@ -689,7 +638,7 @@ END_TEST
 
 START_TEST(sections_and_members)
 {
-	struct policy		*p = build(conf_team);
+	struct policy		*p = policy_fixture(conf_team);
 	struct policy_section	*u, *g;
 	const char		*why = NULL;
 	char			 big[100];
@@ -863,7 +812,7 @@ static const struct {
 
 START_TEST(listen_table)
 {
-	struct policy	*p = build(conf_listen);
+	struct policy	*p = policy_fixture(conf_listen);
 	struct verdict	 v;
 	const char	*b = listen_cases[_i].behaviour;
 	char		 origin[64], want_origin[64];
@@ -894,7 +843,7 @@ END_TEST
 
 START_TEST(listen_port_allowed_checks_one_port)
 {
-	struct policy	*p = build(conf_listen);
+	struct policy	*p = policy_fixture(conf_listen);
 
 	ck_assert(!policy_listen_port_allowed(p, "low", "localhost", 0));
 	ck_assert(!policy_listen_port_allowed(p, "low", "localhost", 80));
@@ -927,7 +876,7 @@ START_TEST(listen_concrete_addresses_of_star_and_loopback)
 		"listen = 0.0.0.0:7000",
 		NULL
 	};
-	struct policy	*p = build(conf);
+	struct policy	*p = policy_fixture(conf);
 
 	ck_assert(policy_decide_listen(p, "star", "*", 8000, NULL));
 	ck_assert(policy_listen_port_allowed(p, "star", "0.0.0.0", 8000));
