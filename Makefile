@@ -9,7 +9,7 @@ UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
 
 CC       ?= cc
-PKGS     := libssh libuv inih libsystemd
+PKGS     := libssh libuv inih libsystemd libcrypto
 BUILD    ?= build
 OPTFLAGS ?= -O2 -g
 SANFLAGS ?=

@@ -4,7 +4,7 @@
 # when something is missing.
 set -e
 PKGS="build-essential pkg-config clang libssh-dev libuv1-dev libinih-dev
-check libsystemd-dev openssh-client openssh-server python3 python3-paramiko
+check libsystemd-dev libssl-dev openssh-client openssh-server python3 python3-paramiko
 curl procps iproute2"
 missing=""
 for p in $PKGS; do
