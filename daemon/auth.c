@@ -1,9 +1,14 @@
 /*
- * auth: is this public key listed for this user?  Reads the authorized_keys
- * file the template names (sshd(8) format), refusing files anyone but their
- * owner could have written, and lines with options hopd does not enforce.
- * It blocks (file reads, getpwnam_r for %h): session.c calls it from
- * libuv's thread pool, never on a worker's loop.
+ * auth: may this key or certificate log in as this user?  A plain key must
+ * be listed in the user's authorized_keys (sshd(8) format); a certificate
+ * must be signed by a CA of trusted_user_ca_keys (principals: its own, or
+ * the user's authorized_principals file) or by a cert-authority line of
+ * the user's authorized_keys.  revoked_keys is checked for both.  The
+ * options of the line that matched narrow what the session may do; lines
+ * with options hopd cannot honour are skipped.  Files anyone but their
+ * owner could have written are refused.  It blocks (file reads,
+ * getpwnam_r for %h): session.c calls it from libuv's thread pool, never
+ * on a worker's loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,36 +22,16 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cert.h"
 #include "config.h"
+#include "cred.h"
 #include "log.h"
 #include "policy.h"
 
 #define AUTH_FILE_MAX_BYTES	(1024 * 1024)
 #define AUTH_PW_BUF_MAX		(64 * 1024)
-#define AUTH_OPTION_LOG_MAX	64	/* bytes of an option name logged */
 
-/* The key formats hopd accepts (RSA signs with rsa-sha2-*, see server.c). */
-static const struct {
-	const char		*name;
-	enum ssh_keytypes_e	 type;
-} auth_key_types[] = {
-	{ "ssh-ed25519",		SSH_KEYTYPE_ED25519 },
-	{ "ecdsa-sha2-nistp256",	SSH_KEYTYPE_ECDSA_P256 },
-	{ "ecdsa-sha2-nistp384",	SSH_KEYTYPE_ECDSA_P384 },
-	{ "ecdsa-sha2-nistp521",	SSH_KEYTYPE_ECDSA_P521 },
-	{ "ssh-rsa",			SSH_KEYTYPE_RSA },
-};
-
-/*
- * Options that only take away what hopd never offers (a pty, agent and X11
- * forwarding, ~/.ssh/rc), so accepting them changes nothing.  restrict and
- * no-port-forwarding also forbid port forwarding, all hopd does, and
- * port-forwarding gives it back: sshd applies them in order, the last one
- * wins (see auth_parse_options).  Every other option is unsupported.
- */
-static const char *const auth_harmless_options[] = {
-	"no-pty", "no-agent-forwarding", "no-x11-forwarding", "no-user-rc",
-};
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Flag options of sshd(8); a line starting with one has options. */
 static const char *const auth_flag_options[] = {
@@ -55,8 +40,6 @@ static const char *const auth_flag_options[] = {
 	"port-forwarding", "agent-forwarding", "x11-forwarding", "pty",
 	"user-rc", "no-touch-required", "verify-required",
 };
-
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 static int
 auth_is_space(char c)
@@ -72,19 +55,6 @@ auth_skip_space(const char *p)
 	return p;
 }
 
-static int
-auth_name_in(const char *name, size_t len, const char *const *list,
-    size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strlen(list[i]) == len && strncasecmp(name, list[i],
-		    len) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Whether the line starts with options rather than a key type: key type
  * names never hold '=', ',' or '"', and are never an option's name.
@@ -93,91 +63,36 @@ static int
 auth_starts_with_options(const char *p)
 {
 	const char	*start = p;
+	size_t		 i, len;
 
 	for (; *p != '\0' && !auth_is_space(*p); p++)
 		if (*p == '=' || *p == ',' || *p == '"')
 			return 1;
-	return auth_name_in(start, (size_t)(p - start), auth_flag_options,
-	    nitems(auth_flag_options));
-}
-
-/*
- * Parses the options at *pp (sshd(8): name or name="value", comma-separated,
- * \" inside quotes) up to the whitespace after them; notes the first
- * unsupported one in out, or else the option that leaves port forwarding
- * forbidden.  0 or -1 (malformed).
- */
-static int
-auth_parse_options(const char **pp, struct auth_line *out)
-{
-	const char	*p = *pp, *name, *forbidden_by = NULL;
-	size_t		 len, forbidden_len = 0;
-	int		 has_value;
-
-	for (;;) {
-		name = p;
-		while (*p != '\0' && *p != '=' && *p != ',' && *p != '"' &&
-		    !auth_is_space(*p))
-			p++;
-		if ((len = (size_t)(p - name)) == 0 || *p == '"')
-			return -1;
-		has_value = *p == '=';
-		if (has_value) {
-			if (*++p != '"')
-				return -1;	/* sshd wants quotes */
-			for (p++; *p != '"'; p++) {
-				if (*p == '\0')
-					return -1;
-				if (p[0] == '\\' && p[1] == '"')
-					p++;
-			}
-			p++;
-		}
-		/* In order, as sshd: the last of these three wins. */
-		if (!has_value && ((len == 8 && strncasecmp(name, "restrict",
-		    len) == 0) || (len == 18 && strncasecmp(name,
-		    "no-port-forwarding", len) == 0))) {
-			forbidden_by = name;
-			forbidden_len = len;
-		} else if (!has_value && len == 15 && strncasecmp(name,
-		    "port-forwarding", len) == 0)
-			forbidden_by = NULL;
-		else if ((has_value || !auth_name_in(name, len,
-		    auth_harmless_options, nitems(auth_harmless_options))) &&
-		    out->unsupported == NULL) {
-			out->unsupported = name;
-			out->unsupported_len = len;
-		}
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		if (!auth_is_space(*p))
-			return -1;	/* no key after the options */
-		break;
-	}
-	if (forbidden_by != NULL && out->unsupported == NULL) {
-		out->unsupported = forbidden_by;
-		out->unsupported_len = forbidden_len;
-		out->forbids_forwarding = true;
-	}
-	*pp = p;
+	len = (size_t)(p - start);
+	for (i = 0; i < nitems(auth_flag_options); i++)
+		if (strlen(auth_flag_options[i]) == len &&
+		    strncasecmp(start, auth_flag_options[i], len) == 0)
+			return 1;
 	return 0;
 }
 
 int
-auth_parse_line(const char *line, struct auth_line *out)
+auth_parse_line(const char *line, struct auth_line *out, char *err,
+    size_t errlen)
 {
 	const char	*p;
 
 	memset(out, 0, sizeof(*out));
+	if (errlen > 0)
+		err[0] = '\0';
 	p = auth_skip_space(line);
 	if (*p == '\0' || *p == '#')
 		return 0;
 	if (auth_starts_with_options(p)) {
-		out->has_options = true;
-		if (auth_parse_options(&p, out) == -1)
+		if (keyopts_parse(p, strlen(p), &out->opts, &p, err,
+		    errlen) == -1)
 			return -1;
+		out->has_opts = true;
 		p = auth_skip_space(p);
 	}
 	out->type = p;
@@ -189,21 +104,20 @@ auth_parse_line(const char *line, struct auth_line *out)
 	while (*p != '\0' && !auth_is_space(*p))
 		p++;
 	out->blob_len = (size_t)(p - out->blob);
-	if (out->type_len == 0 || out->blob_len == 0)
+	if (out->type_len == 0 || out->blob_len == 0) {
+		snprintf(err, errlen, "expected a key type and a key");
+		auth_line_free(out);
 		return -1;
+	}
 	return 1;
 }
 
-static enum ssh_keytypes_e
-auth_key_type(const char *name, size_t len)
+void
+auth_line_free(struct auth_line *al)
 {
-	size_t	i;
-
-	for (i = 0; i < nitems(auth_key_types); i++)
-		if (strlen(auth_key_types[i].name) == len &&
-		    memcmp(name, auth_key_types[i].name, len) == 0)
-			return auth_key_types[i].type;
-	return SSH_KEYTYPE_UNKNOWN;
+	if (al->has_opts)
+		keyopts_free(&al->opts);
+	al->has_opts = false;
 }
 
 static int
@@ -259,138 +173,64 @@ auth_home(const char *user, char *buf, size_t len)
 	return rc;
 }
 
-/*
- * Opens path and reads it whole into a NUL-terminated buffer, refusing
- * what sshd's StrictModes would (a file others may write) and what is not
- * a small regular file.  NULL when refused (the reason is logged).
- */
-static char *
-auth_read_file(const char *path, size_t *lenp)
-{
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	/* O_NONBLOCK: opening a FIFO must not hang the loop. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-	    O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			log_verbose("auth: %s: no such file", path);
-		else if (errno == ELOOP)
-			log_warnx("auth: %s: refused: a symbolic link", path);
-		else
-			log_warn("auth: %s", path);
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("auth: %s", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("auth: %s: refused: not a regular file", path);
-		goto fail;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		log_warnx("auth: %s: refused: writable by %s (mode %03o)",
-		    path, st.st_mode & S_IWOTH ? "others" : "its group",
-		    (unsigned)(st.st_mode & 0777));
-		goto fail;
-	}
-	if (st.st_size > AUTH_FILE_MAX_BYTES) {
-		log_warnx("auth: %s: refused: larger than %d bytes", path,
-		    AUTH_FILE_MAX_BYTES);
-		goto fail;
-	}
-	/* One byte more than allowed, to see a file that grew meanwhile. */
-	if ((buf = malloc(AUTH_FILE_MAX_BYTES + 2)) == NULL) {
-		log_warn("auth: %s", path);
-		goto fail;
-	}
-	while (len <= AUTH_FILE_MAX_BYTES) {
-		n = read(fd, buf + len, AUTH_FILE_MAX_BYTES + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_warn("auth: %s: read", path);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > AUTH_FILE_MAX_BYTES) {
-		log_warnx("auth: %s: refused: larger than %d bytes", path,
-		    AUTH_FILE_MAX_BYTES);
-		goto fail;
-	}
-	buf[len] = '\0';
-	close(fd);
-	*lenp = len;
-	return buf;
- fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
-/* Whether one key line (a copy the function may change) lists key. */
+/* The file tmpl names for user into path: 0, or -1 (logged). */
 static int
-auth_line_matches(char *line, const char *path, size_t lineno,
-    ssh_key key)
+auth_user_path(const char *what, const char *tmpl, const char *user,
+    char *path, size_t len)
 {
-	struct auth_line	 al;
-	enum ssh_keytypes_e	 type;
-	ssh_key			 k = NULL;
-	int			 rc;
+	char	home[PATH_MAX];
+	int	needs_home = auth_template_needs_home(tmpl);
 
-	if ((rc = auth_parse_line(line, &al)) == 0)
-		return 0;
-	if (rc == -1) {
-		log_verbose("auth: %s:%zu: malformed line skipped", path,
-		    lineno);
-		return 0;
+	if (needs_home && auth_home(user, home, sizeof(home)) == -1)
+		return -1;
+	if (config_expand_path(tmpl, user, needs_home ? home : NULL, path,
+	    len) == -1) {
+		/* Also a user name hopd.ini(5) would not accept. */
+		log_verbose("auth: %s template \"%s\" does not expand for "
+		    "user \"%s\"", what, tmpl, user);
+		return -1;
 	}
-	if (al.forbids_forwarding) {
-		log_verbose("auth: %s:%zu: key skipped: \"%.*s\" forbids "
-		    "port forwarding, all hopd does (\"port-forwarding\" "
-		    "after it allows it)", path, lineno,
-		    (int)al.unsupported_len, al.unsupported);
-		return 0;
-	}
-	if (al.unsupported != NULL) {
-		log_verbose("auth: %s:%zu: key skipped: option \"%.*s\" is "
-		    "not supported", path, lineno,
-		    (int)(al.unsupported_len < AUTH_OPTION_LOG_MAX ?
-		    al.unsupported_len : AUTH_OPTION_LOG_MAX), al.unsupported);
-		return 0;
-	}
-	type = auth_key_type(al.type, al.type_len);
-	if (type == SSH_KEYTYPE_UNKNOWN) {
-		log_debug("auth: %s:%zu: key type not supported", path,
-		    lineno);
-		return 0;
-	}
-	line[al.blob - line + al.blob_len] = '\0';
-	if (ssh_pki_import_pubkey_base64(al.blob, type, &k) != SSH_OK) {
-		log_verbose("auth: %s:%zu: key does not decode", path,
-		    lineno);
-		return 0;
-	}
-	rc = ssh_key_type(k) == type &&
-	    ssh_key_cmp(k, key, SSH_KEY_CMP_PUBLIC) == 0;
-	ssh_key_free(k);
-	if (rc)
-		log_debug("auth: %s:%zu: key matches", path, lineno);
-	return rc;
+	return 0;
 }
 
-/* Walks the lines of buf (len bytes, NUL-terminated) for key. */
+/* A user's file, refused as sshd's StrictModes would; NULL is logged. */
+static char *
+auth_read_user_file(const char *path, size_t *lenp)
+{
+	char	 err[PATH_MAX + 128], *buf;
+	bool	 enoent;
+
+	buf = cred_read_file(path, AUTH_FILE_MAX_BYTES, lenp, &enoent, err,
+	    sizeof(err));
+	if (buf == NULL && enoent)
+		log_verbose("auth: %s", err);
+	else if (buf == NULL)
+		log_warnx("auth: %s", err);
+	return buf;
+}
+
+/* What one walk over a file looks for, and what it found. */
+struct auth_walk {
+	const struct auth_request *req;
+	struct credential	*cr;
+	const struct cert	*cert;	/* a certificate login, or NULL */
+	const uint8_t		*want;	/* the key (or CA key) to find */
+	size_t			 want_len;
+	char			*reason;	/* why a matching line failed */
+	size_t			 reason_len;
+	bool			 refused;	/* a line matched, then failed */
+};
+
+typedef int (*auth_line_fn)(struct auth_walk *, char *line,
+    const char *path, size_t lineno);
+
+/*
+ * Calls fn on a NUL-terminated copy of each line of buf (len bytes) until
+ * it returns 1; too long lines and lines with a NUL byte are skipped.
+ */
 static bool
-auth_buf_lists_key(const char *buf, size_t len, const char *path,
-    ssh_key key)
+auth_walk(const char *buf, size_t len, const char *path, auth_line_fn fn,
+    struct auth_walk *w)
 {
 	char		 line[AUTH_LINE_MAX];
 	const char	*p = buf, *end = buf + len, *nl;
@@ -413,44 +253,414 @@ auth_buf_lists_key(const char *buf, size_t len, const char *path,
 		}
 		memcpy(line, p, n);
 		line[n] = '\0';
-		if (auth_line_matches(line, path, lineno, key))
+		if (fn(w, line, path, lineno) == 1)
 			return true;
 	}
 	return false;
 }
 
-bool
-auth_key_allowed(const char *tmpl, const char *user, ssh_key key)
+/* A refusal by a line that matched; later lines may still let it in. */
+static void
+auth_line_refused(struct auth_walk *w, const char *path, size_t lineno,
+    const char *fmt, const char *arg)
 {
-	char	 home[PATH_MAX], path[PATH_MAX], *buf;
+	char	why[AUTH_REASON_MAX];
+
+	snprintf(why, sizeof(why), fmt, arg);
+	log_verbose("auth: %s:%zu: the key matches but %s", path, lineno,
+	    why);
+	snprintf(w->reason, w->reason_len, "%s", why);
+	w->refused = true;
+}
+
+/*
+ * Whether the options of a matching line let this login in (sshd checks
+ * the same): each option narrows, none widens.  A key left without port
+ * forwarding is refused here, since forwarding is all hopd does.
+ */
+static bool
+auth_opts_allow(struct auth_walk *w, const struct keyopts *o,
+    const char *path, size_t lineno)
+{
+	const char	*why = NULL;
+
+	if (!o->forwarding) {
+		auth_line_refused(w, path, lineno, "its options forbid port "
+		    "forwarding, all hopd does%s", "");
+		return false;
+	}
+	if (keyopts_authorise(o, w->req->peer, (int64_t)w->req->now,
+	    &why) == -1) {
+		auth_line_refused(w, path, lineno, "%s", why != NULL ? why :
+		    "its options refuse it");
+		return false;
+	}
+	return true;
+}
+
+/* The line's options become the session's (the line gives them up). */
+static int
+auth_keep_opts(struct auth_walk *w, struct auth_line *al)
+{
+	struct credential	*cr = w->cr;
+
+	if (!al->has_opts)
+		return 0;
+	if (al->opts.command != NULL && cr->force_command != NULL &&
+	    strcmp(al->opts.command, cr->force_command) != 0) {
+		snprintf(w->reason, w->reason_len, "the certificate and the "
+		    "key's options force different commands");
+		w->refused = true;
+		return -1;
+	}
+	if (al->opts.command != NULL && cr->force_command == NULL &&
+	    (cr->force_command = strdup(al->opts.command)) == NULL)
+		return -1;
+	cr->opts = al->opts;
+	cr->has_opts = true;
+	al->has_opts = false;
+	return 0;
+}
+
+/* Whether the line lists w->want, with the line's own type. */
+static bool
+auth_line_lists(const struct auth_walk *w, const struct auth_line *al)
+{
+	struct wire	 rd;
+	const uint8_t	*type;
+	size_t		 tlen, len;
+	uint8_t		*blob;
+	bool		 same;
+
+	if ((blob = wire_b64_decode(al->blob, al->blob_len, &len)) == NULL)
+		return false;
+	wire_init(&rd, blob, len);
+	same = len == w->want_len && memcmp(blob, w->want, len) == 0 &&
+	    wire_string(&rd, &type, &tlen) == 0 && tlen == al->type_len &&
+	    memcmp(type, al->type, tlen) == 0;
+	free(blob);
+	return same;
+}
+
+/*
+ * One authorized_keys line: a plain key line for a plain key, a
+ * cert-authority line for a certificate (w->cert).
+ */
+static int
+auth_key_line(struct auth_walk *w, char *line, const char *path,
+    size_t lineno)
+{
+	struct auth_line	 al;
+	char			 err[256];
+	const char		*principal = NULL;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = auth_parse_line(line, &al, err, sizeof(err))) == 0)
+		return 0;
+	if (rc == -1) {
+		log_verbose("auth: %s:%zu: line skipped: %s", path, lineno,
+		    err);
+		return 0;
+	}
+	rc = 0;
+	if ((w->cert != NULL) != (al.has_opts && al.opts.cert_authority))
+		goto out;
+	if (!auth_line_lists(w, &al))
+		goto out;
+	log_debug("auth: %s:%zu: key matches", path, lineno);
+	if (al.has_opts && !auth_opts_allow(w, &al.opts, path, lineno))
+		goto out;
+	if (w->cert != NULL) {
+		/* As sshd: principals= names who, else the login name. */
+		if (al.opts.principals != NULL) {
+			for (i = 0; i < w->cert->nprincipals; i++)
+				if (keyopts_principal_listed(al.opts.principals,
+				    w->cert->principals[i])) {
+					principal = w->cert->principals[i];
+					break;
+				}
+		} else if (cert_has_principal(w->cert, w->req->user))
+			principal = w->req->user;
+		if (principal == NULL) {
+			auth_line_refused(w, path, lineno, "no principal of "
+			    "the certificate is allowed%s", "");
+			goto out;
+		}
+		if ((w->cr->principal = strdup(principal)) == NULL)
+			goto out;
+	}
+	if (auth_keep_opts(w, &al) == 0)
+		rc = 1;
+ out:
+	auth_line_free(&al);
+	return rc;
+}
+
+/*
+ * One line of an authorized_principals file: "[options] principal", as
+ * sshd's AuthorizedPrincipalsFile (a '#' starts a comment).
+ */
+static int
+auth_principal_line(struct auth_walk *w, char *line, const char *path,
+    size_t lineno)
+{
+	struct auth_line	 al;
+	const char		*p = auth_skip_space(line);
+	char			*name, *e, err[256];
+	int			 rc = 0;
+
+	memset(&al, 0, sizeof(al));
+	if ((e = strchr(line, '#')) != NULL)
+		*e = '\0';
+	if (*p == '\0')
+		return 0;
+	if (auth_starts_with_options(p)) {
+		if (keyopts_parse(p, strlen(p), &al.opts, &p, err,
+		    sizeof(err)) == -1) {
+			log_verbose("auth: %s:%zu: line skipped: %s", path,
+			    lineno, err);
+			return 0;
+		}
+		al.has_opts = true;
+		p = auth_skip_space(p);
+	}
+	name = line + (p - line);
+	for (e = name + strlen(name); e > name && auth_is_space(e[-1]); e--)
+		e[-1] = '\0';
+	if (*name == '\0' || !cert_has_principal(w->cert, name))
+		goto out;
+	log_debug("auth: %s:%zu: principal \"%s\" matches", path, lineno,
+	    name);
+	if (al.has_opts && !auth_opts_allow(w, &al.opts, path, lineno))
+		goto out;
+	if ((w->cr->principal = strdup(name)) == NULL)
+		goto out;
+	if (auth_keep_opts(w, &al) == 0)
+		rc = 1;
+ out:
+	auth_line_free(&al);
+	return rc;
+}
+
+/* Walks the user's file that tmpl names; the reason stays on a miss. */
+static bool
+auth_walk_user_file(struct auth_walk *w, const char *what, const char *tmpl,
+    auth_line_fn fn)
+{
+	char	 path[PATH_MAX], *buf;
 	size_t	 len;
 	bool	 found;
 
-	if (tmpl == NULL || user == NULL || key == NULL)
+	if (auth_user_path(what, tmpl, w->req->user, path,
+	    sizeof(path)) == -1 || (buf = auth_read_user_file(path,
+	    &len)) == NULL)
+		return false;
+	found = auth_walk(buf, len, path, fn, w);
+	free(buf);
+	if (!found && !w->refused)
+		log_verbose("auth: %s of \"%s\" not listed in %s",
+		    w->cert != NULL ? "certificate" : "key", w->req->user,
+		    path);
+	return found;
+}
+
+static bool
+auth_fail(char *reason, size_t rlen, const char *fmt, const char *arg)
+{
+	snprintf(reason, rlen, fmt, arg);
+	return false;
+}
+
+static bool
+auth_check_plain(const struct auth_request *req, const uint8_t *blob,
+    size_t len, struct credential *cr, char *reason, size_t rlen)
+{
+	struct auth_walk	 w;
+	struct pubkey		 pk;
+	char			 err[128];
+	const char		*why;
+
+	if (pubkey_parse(blob, len, &pk, err, sizeof(err)) == -1)
+		return auth_fail(reason, rlen, "key not accepted: %s", err);
+	memcpy(cr->key_fp, pk.fp, sizeof(cr->key_fp));
+	cr->key_blob = pk.blob;
+	cr->key_len = pk.blob_len;
+	pk.blob = NULL;
+	pubkey_free(&pk);
+	revoked_refresh(req->cfg->revoked);
+	if (revoked_check_key(req->cfg->revoked, cr->key_blob, cr->key_len,
+	    &why) != CRED_NOT_REVOKED)
+		return auth_fail(reason, rlen, "%s", why);
+	memset(&w, 0, sizeof(w));
+	w.req = req;
+	w.cr = cr;
+	w.want = cr->key_blob;
+	w.want_len = cr->key_len;
+	w.reason = reason;
+	w.reason_len = rlen;
+	return auth_walk_user_file(&w, "authorized_keys",
+	    req->cfg->authorized_keys, auth_key_line);
+}
+
+/* The certificate's own fields into cr, for the session and the audit. */
+static int
+auth_cert_credential(const struct cert *c, struct credential *cr)
+{
+	cr->is_cert = true;
+	memcpy(cr->key_fp, c->key.fp, sizeof(cr->key_fp));
+	memcpy(cr->ca_fp, c->ca.fp, sizeof(cr->ca_fp));
+	cr->serial = c->serial;
+	cr->valid_before = c->valid_before;
+	if ((cr->key_blob = malloc(c->key.blob_len)) == NULL ||
+	    (cr->ca_blob = malloc(c->ca.blob_len)) == NULL ||
+	    (cr->key_id = strdup(c->key_id)) == NULL ||
+	    (c->force_command != NULL &&
+	    (cr->force_command = strdup(c->force_command)) == NULL))
+		return -1;
+	memcpy(cr->key_blob, c->key.blob, c->key.blob_len);
+	cr->key_len = c->key.blob_len;
+	memcpy(cr->ca_blob, c->ca.blob, c->ca.blob_len);
+	cr->ca_len = c->ca.blob_len;
+	return 0;
+}
+
+/*
+ * A certificate, as strictly as sshd or more: libssh checked only the
+ * user's signature by the certified key.
+ */
+static bool
+auth_check_cert(const struct auth_request *req, const uint8_t *blob,
+    size_t len, struct credential *cr, char *reason, size_t rlen)
+{
+	const struct config	*cfg = req->cfg;
+	struct auth_walk	 w;
+	struct cert		 c;
+	char			 err[160];
+	const char		*why;
+	bool			 ok = false;
+
+	if (cert_parse(blob, len, &c, err, sizeof(err)) == -1)
+		return auth_fail(reason, rlen, "certificate malformed: %s",
+		    err);
+	if (auth_cert_credential(&c, cr) == -1) {
+		auth_fail(reason, rlen, "out of memory%s", "");
+		goto out;
+	}
+	if (c.cert_type != CERT_TYPE_USER) {
+		auth_fail(reason, rlen, "certificate: not a user "
+		    "certificate%s", "");
+		goto out;
+	}
+	if (cert_verify_ca(&c, err, sizeof(err)) == -1) {
+		auth_fail(reason, rlen, "certificate: bad CA signature: %s",
+		    err);
+		goto out;
+	}
+	if (!cert_valid_at(&c, req->now)) {
+		auth_fail(reason, rlen, req->now < c.valid_after ?
+		    "certificate not yet valid%s" : "certificate expired%s",
+		    "");
+		goto out;
+	}
+	revoked_refresh(cfg->revoked);
+	if (revoked_check_cert(cfg->revoked, &c, &why) != CRED_NOT_REVOKED) {
+		auth_fail(reason, rlen, "%s", why);
+		goto out;
+	}
+	if (c.unknown_critical != NULL) {
+		auth_fail(reason, rlen, "certificate: unsupported critical "
+		    "option \"%s\"", c.unknown_critical);
+		goto out;
+	}
+	if (!c.permit_port_forwarding) {
+		auth_fail(reason, rlen, "certificate: no "
+		    "permit-port-forwarding extension%s", "");
+		goto out;
+	}
+	if (c.source_address != NULL &&
+	    keyopts_match_cidr_list(c.source_address, req->peer) != 1) {
+		auth_fail(reason, rlen, "certificate: source-address does not "
+		    "match %s", req->peer);
+		goto out;
+	}
+	memset(&w, 0, sizeof(w));
+	w.req = req;
+	w.cr = cr;
+	w.cert = &c;
+	w.want = c.ca.blob;
+	w.want_len = c.ca.blob_len;
+	w.reason = reason;
+	w.reason_len = rlen;
+	if (ca_set_contains(cfg->trusted_cas, c.ca.blob, c.ca.blob_len)) {
+		cr->ca_from_file = true;
+		if (cfg->authorized_principals != NULL) {
+			/* As sshd: the file decides, no fallback. */
+			snprintf(reason, rlen, "certificate principal not "
+			    "allowed by authorized_principals");
+			ok = auth_walk_user_file(&w, "authorized_principals",
+			    cfg->authorized_principals, auth_principal_line);
+		} else if (cert_has_principal(&c, req->user))
+			ok = (cr->principal = strdup(req->user)) != NULL;
+		else
+			auth_fail(reason, rlen, "certificate principal not "
+			    "allowed: \"%s\" is not one of its principals",
+			    req->user);
+	} else {
+		snprintf(reason, rlen, "certificate CA not trusted");
+		ok = auth_walk_user_file(&w, "authorized_keys",
+		    cfg->authorized_keys, auth_key_line);
+	}
+	if (ok)
+		snprintf(reason, rlen, "certificate authorized");
+ out:
+	cert_free(&c);
+	return ok;
+}
+
+bool
+auth_check(const struct auth_request *req, struct credential *cr,
+    char *reason, size_t rlen)
+{
+	struct wire	 rd;
+	const uint8_t	*type;
+	uint8_t		*blob = NULL;
+	char		*b64 = NULL, tname[64];
+	size_t		 len, tlen;
+	bool		 ok = false;
+
+	memset(cr, 0, sizeof(*cr));
+	snprintf(reason, rlen, "key not authorized");
+	if (req->cfg == NULL || req->user == NULL || req->key == NULL)
 		return false;
 	/* The name comes from the client: it may go into a path. */
-	if (!policy_valid_user_name(user)) {
+	if (!policy_valid_user_name(req->user)) {
 		log_verbose("auth: invalid user name");
 		return false;
 	}
-	if (auth_template_needs_home(tmpl) &&
-	    auth_home(user, home, sizeof(home)) == -1)
-		return false;
-	if (config_expand_path(tmpl, user, auth_template_needs_home(tmpl) ?
-	    home : NULL, path, sizeof(path)) == -1) {
-		/* Also a user name hopd.ini(5) would not accept. */
-		log_verbose("auth: authorized_keys template \"%s\" does not "
-		    "expand for user \"%s\"", tmpl, user);
-		return false;
+	/* libssh keeps a certificate's whole blob: this exports it. */
+	if (ssh_pki_export_pubkey_base64(req->key, &b64) != SSH_OK ||
+	    (blob = wire_b64_decode(b64, strlen(b64), &len)) == NULL) {
+		snprintf(reason, rlen, "key not readable");
+		goto out;
 	}
-	if ((buf = auth_read_file(path, &len)) == NULL)
-		return false;
-	found = auth_buf_lists_key(buf, len, path, key);
-	free(buf);
-	if (!found)
-		log_verbose("auth: key of \"%s\" not listed in %s", user,
-		    path);
-	return found;
+	wire_init(&rd, blob, len);
+	if (wire_string(&rd, &type, &tlen) == -1 || tlen >= sizeof(tname)) {
+		snprintf(reason, rlen, "key malformed");
+		goto out;
+	}
+	memcpy(tname, type, tlen);
+	tname[tlen] = '\0';
+	if (cert_type_name(tname))
+		ok = auth_check_cert(req, blob, len, cr, reason, rlen);
+	else if ((ok = auth_check_plain(req, blob, len, cr, reason, rlen)))
+		snprintf(reason, rlen, "key authorized");
+	if (!ok)
+		log_verbose("auth: %s: %s", req->user, reason);
+ out:
+	free(blob);
+	ssh_string_free_char(b64);
+	return ok;
 }
 
 void

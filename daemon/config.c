@@ -22,6 +22,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "cred.h"
 #include "log.h"
 
 #define DEFAULT_HOST_KEY	"/etc/hopd/ssh_host_ed25519_key"
@@ -80,6 +81,12 @@ static int	server_authorized_keys(struct config_ctx *,
 		    const struct server_key *, const char *);
 static int	server_audit_log(struct config_ctx *, const struct server_key *,
 		    const char *);
+static int	server_ca_keys(struct config_ctx *, const struct server_key *,
+		    const char *);
+static int	server_revoked_keys(struct config_ctx *,
+		    const struct server_key *, const char *);
+static int	server_cert_expiry(struct config_ctx *,
+		    const struct server_key *, const char *);
 static int	server_policy_cases(struct config_ctx *,
 		    const struct server_key *, const char *);
 static int	server_duration(struct config_ctx *, const struct server_key *,
@@ -98,7 +105,13 @@ static int	server_yes_no(struct config_ctx *, const struct server_key *,
 static const struct server_key server_keys[] = {
 	{ "listen", server_listen, 0, 0, 0, true },
 	{ "host_key", server_host_key, 0, 0, 0, true },
-	{ "authorized_keys", server_authorized_keys, 0, 0, 0, false },
+	{ "authorized_keys", server_authorized_keys,
+	    FIELD(authorized_keys), 0, 0, false },
+	{ "authorized_principals", server_authorized_keys,
+	    FIELD(authorized_principals), 0, 0, false },
+	{ "trusted_user_ca_keys", server_ca_keys, 0, 0, 0, false },
+	{ "revoked_keys", server_revoked_keys, 0, 0, 0, false },
+	{ "cert_expiry", server_cert_expiry, 0, 0, 0, false },
 	{ "audit_log", server_audit_log, 0, 0, 0, false },
 	{ "connect_timeout", server_duration, FIELD(connect_timeout_ms),
 	    SECOND_MS, 10 * MINUTE_MS, false },
@@ -497,7 +510,7 @@ static int
 server_authorized_keys(struct config_ctx *ctx, const struct server_key *k,
     const char *value)
 {
-	char	 buf[PATH_MAX], *tmpl;
+	char	 buf[PATH_MAX], *tmpl, **field;
 
 	if (*value == '\0' ||
 	    config_expand_path(value, "user", "/home", buf, sizeof(buf)) == -1) {
@@ -516,8 +529,83 @@ server_authorized_keys(struct config_ctx *ctx, const struct server_key *k,
 		config_error(ctx, NULL, "out of memory");
 		return -1;
 	}
-	free(ctx->conf->authorized_keys);
-	ctx->conf->authorized_keys = tmpl;
+	field = (char **)(void *)((char *)ctx->conf + k->off);
+	free(*field);
+	*field = tmpl;
+	return 0;
+}
+
+/* Read now: a bad CA file is an error of this line. */
+static int
+server_ca_keys(struct config_ctx *ctx, const struct server_key *k,
+    const char *value)
+{
+	struct ca_set	*set;
+	char		*path, err[512];
+
+	if (*value == '\0') {
+		config_error(ctx, k->name, "expected the path of a file of CA "
+		    "public keys, like /etc/hopd/user_ca.pub");
+		return -1;
+	}
+	if ((path = config_path_value(ctx, value)) == NULL)
+		return -1;
+	if ((set = ca_set_load(path, err, sizeof(err))) == NULL) {
+		config_error(ctx, k->name, "%s", err);
+		free(path);
+		return -1;
+	}
+	free(ctx->conf->trusted_user_ca_keys);
+	ca_set_free(ctx->conf->trusted_cas);
+	ctx->conf->trusted_user_ca_keys = path;
+	ctx->conf->trusted_cas = set;
+	return 0;
+}
+
+/*
+ * Read now too, but a bad file is not an error here: as sshd, it refuses
+ * every key until fixed (hopd -t reports it).
+ */
+static int
+server_revoked_keys(struct config_ctx *ctx, const struct server_key *k,
+    const char *value)
+{
+	struct revoked	*r;
+	char		*path;
+
+	if (*value == '\0') {
+		config_error(ctx, k->name, "expected the path of an OpenSSH "
+		    "KRL or a file of public keys, like "
+		    "/etc/hopd/revoked_keys");
+		return -1;
+	}
+	if ((path = config_path_value(ctx, value)) == NULL)
+		return -1;
+	if ((r = revoked_open(path)) == NULL) {
+		config_error(ctx, NULL, "out of memory");
+		free(path);
+		return -1;
+	}
+	free(ctx->conf->revoked_keys);
+	revoked_free(ctx->conf->revoked);
+	ctx->conf->revoked_keys = path;
+	ctx->conf->revoked = r;
+	return 0;
+}
+
+static int
+server_cert_expiry(struct config_ctx *ctx, const struct server_key *k,
+    const char *value)
+{
+	if (strcmp(value, "end") == 0)
+		ctx->conf->cert_expiry_end = true;
+	else if (strcmp(value, "keep") == 0)
+		ctx->conf->cert_expiry_end = false;
+	else {
+		config_error(ctx, k->name, "expected end or keep, got '%s'",
+		    config_shown(ctx, value));
+		return -1;
+	}
 	return 0;
 }
 
@@ -1165,6 +1253,11 @@ config_free(struct config *c)
 	free(c->host_keys);
 	free(c->listen);
 	free(c->authorized_keys);
+	free(c->authorized_principals);
+	free(c->trusted_user_ca_keys);
+	ca_set_free(c->trusted_cas);
+	free(c->revoked_keys);
+	revoked_free(c->revoked);
 	free(c->audit_log);
 	free(c->policy_cases);
 	if (c->policy != NULL)
@@ -1235,6 +1328,7 @@ config_load(const char *path, FILE *errs)
 	c->workers = 0;
 	c->log_level = LOG_LEVEL_INFO;
 	c->log_syslog = false;
+	c->cert_expiry_end = true;
 	if ((c->path = strdup(path)) == NULL ||
 	    (c->policy = policy_new()) == NULL ||
 	    (c->authorized_keys = strdup(DEFAULT_AUTHORIZED_KEYS)) == NULL ||

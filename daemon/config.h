@@ -22,6 +22,9 @@
  */
 #define CONFIG_LOOKUPS_MAX	28
 
+struct ca_set;
+struct revoked;
+
 struct listen_addr {
 	struct ip_addr	ip;
 	uint16_t	port;
@@ -36,6 +39,12 @@ struct config {
 	char			**host_keys;
 	size_t			nhost_keys;
 	char			*authorized_keys;	/* template: %u %h %% */
+	char			*authorized_principals;	/* same; NULL: none */
+	char			*trusted_user_ca_keys;	/* NULL: none */
+	struct ca_set		*trusted_cas;		/* read from it */
+	char			*revoked_keys;		/* NULL: none */
+	struct revoked		*revoked;		/* reads it */
+	bool			cert_expiry_end;	/* cert_expiry = end */
 	char			*audit_log;		/* NULL: "none" */
 	char			*policy_cases;		/* NULL: none */
 	unsigned		connect_timeout_ms;

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "audit.h"
 #include "config.h"
+#include "cred.h"
 #include "log.h"
 #include "lookup.h"
 #include "policy.h"
@@ -348,6 +349,15 @@ tunnel_open_direct(struct session *s, ssh_message m)
 		    why != NULL ? why : "bad port");
 		direct_refuse_early(s, m, target, origin, NULL,
 		    "invalid target", true);
+		return;
+	}
+	/* The key's permitopen narrows the policy: the text as sent. */
+	if (!credential_permits_open(session_credential(s), dest,
+	    (uint16_t)port)) {
+		log_verbose("session %s: %s denied: not in the key's "
+		    "permitopen", session_id(s), target);
+		direct_refuse_early(s, m, target, origin, "permitopen",
+		    "denied by the key's permitopen", true);
 		return;
 	}
 	if (!policy_precheck(c->policy, session_user(s), &host, port, &v)) {

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "cred.h"
 #include "forward.h"
 #include "log.h"
 #include "policy.h"
@@ -481,6 +482,13 @@ forward_listen(struct session *s, struct forwards **setp, ssh_message m)
 	if (strlen(bind) >= FORWARD_BIND_MAX || asked < 0 || asked > 65535) {
 		forward_refuse(s, m, "?", asked, "deny", "default",
 		    "invalid bind address");
+		return;
+	}
+	/* The key's permitlisten narrows the policy. */
+	if (!credential_permits_listen(session_credential(s), bind,
+	    (uint16_t)asked)) {
+		forward_refuse(s, m, bind, asked, "deny", "permitlisten",
+		    "denied by the key's permitlisten");
 		return;
 	}
 	if (!policy_decide_listen(c->policy, user, bind, asked, &v)) {

@@ -24,6 +24,7 @@
 #include "audit.h"
 #include "cases.h"
 #include "config.h"
+#include "cred.h"
 #include "libssh_compat.h"
 #include "log.h"
 #include "lookup.h"
@@ -103,12 +104,13 @@ check_audit_log(const char *path)
 }
 
 /*
- * authorized_keys: without %u or %h the template is one file, which must be
- * a readable regular file; otherwise the directory before the first of
- * them must be searchable (nothing to check when it starts with %h).
+ * authorized_keys, authorized_principals: without %u or %h the template is
+ * one file, which must be a readable regular file; otherwise the directory
+ * before the first of them must be searchable (nothing to check when it
+ * starts with %h).
  */
 static int
-check_authorized_keys(const char *tmpl)
+check_user_template(const char *key, const char *tmpl)
 {
 	char		 path[PATH_MAX], *slash;
 	const char	*s;
@@ -135,31 +137,48 @@ check_authorized_keys(const char *tmpl)
 		slash[slash == path ? 1 : 0] = '\0';
 		if (stat(path, &st) == -1 ||
 		    faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == -1) {
-			fprintf(stderr, "%s: authorized_keys: %s\n", path,
+			fprintf(stderr, "%s: %s: %s\n", path, key,
 			    strerror(errno));
 			return 1;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "%s: authorized_keys: not a "
-			    "directory\n", path);
+			fprintf(stderr, "%s: %s: not a directory\n", path,
+			    key);
 			return 1;
 		}
 		return 0;
 	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1) {
-		fprintf(stderr, "%s: authorized_keys: %s\n", path,
+		fprintf(stderr, "%s: %s: %s\n", path, key,
 		    strerror(errno));
 		return 1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "%s: authorized_keys: not a regular file\n",
-		    path);
+		fprintf(stderr, "%s: %s: not a regular file\n", path,
+		    key);
 		close(fd);
 		return 1;
 	}
 	close(fd);
 	return 0;
+}
+
+/*
+ * revoked_keys: read at load; unusable, it refuses every key (the daemon
+ * still starts, as sshd), which -t reports.
+ */
+static int
+check_revoked_keys(const struct config *cfg)
+{
+	char	why[512];
+
+	if (cfg->revoked == NULL || revoked_status(cfg->revoked, why,
+	    sizeof(why)) == 0)
+		return 0;
+	fprintf(stderr, "%s: revoked_keys: %s (every key is refused)\n",
+	    cfg->revoked_keys, why);
+	return 1;
 }
 
 /* lookup_resolve(), as policy cases resolve a name. */
@@ -252,7 +271,10 @@ check(void)
 	}
 	bad = server_check_host_keys(cfg, stderr);
 	bad += check_audit_log(cfg->audit_log);
-	bad += check_authorized_keys(cfg->authorized_keys);
+	bad += check_user_template("authorized_keys", cfg->authorized_keys);
+	bad += check_user_template("authorized_principals",
+	    cfg->authorized_principals);
+	bad += check_revoked_keys(cfg);
 	fflush(stderr);
 	cases = run_cases(cfg, extra_cases, nextra_cases, cases_print, NULL);
 	if (bad == 0 && cases == EXIT_ALLOW)

@@ -32,6 +32,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "cred.h"
 #include "config.h"
 #include "forward.h"
 #include "libssh_compat.h"
@@ -91,6 +92,9 @@ struct session_auth_job {
 	int			 state;
 	bool			 allowed;
 	char			 user[SESSION_USER_MAX];
+	char			 peer[ADDR_TEXT_MAX];	/* address only */
+	char			 reason[AUTH_REASON_MAX];
+	struct credential	 cred;		/* what the key proved */
 };
 
 struct session {
@@ -102,7 +106,8 @@ struct session {
 	int			 fd;
 	uv_poll_t		 poll;
 	int			 poll_events;
-	uv_timer_t		 timer;		/* login grace time */
+	uv_timer_t		 timer;		/* login grace, then the end
+						 * of the certificate */
 	char			 id[SESSION_ID_LEN + 1];
 	struct ip_addr		 peer_ip;
 	char			 peer[ADDR_TEXT_MAX];
@@ -128,6 +133,7 @@ struct session {
 	 */
 	ssh_message		 auth_spare;
 	struct session_auth_job	*auth_job;	/* a key being looked up */
+	struct credential	 cred;		/* once logged in */
 	uint64_t		 msg_packets;	/* raw.in_packets, last message */
 	struct ssh_counter_struct raw;		/* libssh's packet counters */
 	uint64_t		 out_mark_bytes;	/* raw.out_* when libssh's */
@@ -185,6 +191,12 @@ const char *
 session_user(const struct session *s)
 {
 	return s->user;
+}
+
+const struct credential *
+session_credential(const struct session *s)
+{
+	return &s->cred;
 }
 
 bool
@@ -513,21 +525,82 @@ session_on_grace_timer(uv_timer_t *timer)
 	session_step(s);
 }
 
-/* ---------------------------------------------------------------- auth */
+static void	session_on_cert_timer(uv_timer_t *);
+
+/*
+ * With cert_expiry = end, a session that logged in with a certificate
+ * ends when it does: the timer is armed for valid_before (again after a
+ * reload, which may change cert_expiry).
+ */
+static void
+session_arm_cert_timer(struct session *s)
+{
+	uint64_t	now = audit_now_ms(), end;
+
+	uv_timer_stop(&s->timer);
+	if (!s->cred.is_cert || !s->cfg->cert_expiry_end ||
+	    s->cred.valid_before == CRED_FOREVER)
+		return;
+	end = s->cred.valid_before > UINT64_MAX / 1000 ? UINT64_MAX :
+	    s->cred.valid_before * 1000;
+	uv_timer_start(&s->timer, session_on_cert_timer,
+	    end > now ? end - now : 0, 0);
+}
 
 static void
+session_on_cert_timer(uv_timer_t *timer)
+{
+	struct session	*s = timer->data;
+
+	/* The loop's clock may lag the wall clock: never end early. */
+	if (audit_now_ms() / 1000 < s->cred.valid_before) {
+		session_arm_cert_timer(s);
+		return;
+	}
+	log_info("session %s: %s: certificate %s (serial %llu) expired",
+	    s->id, s->user, s->cred.key_id != NULL ? s->cred.key_id : "",
+	    (unsigned long long)s->cred.serial);
+	session_kill(s, "cert_expired");
+	session_step(s);
+}
+
+/* ---------------------------------------------------------------- auth */
+
+/*
+ * key is the fingerprint of the key itself: for a certificate, of the
+ * certified key (cr), not of the certificate blob libssh would hash.
+ */
+static void
 session_audit_auth(struct session *s, const char *user, ssh_key key,
-    const char *result, const char *reason)
+    const struct credential *cr, const char *result, const char *reason)
 {
 	struct audit_rec	r;
-	char			fp[128] = "";
+	char			fp[128] = "", ts[40];
 
-	if (key != NULL)
+	if (cr != NULL && cr->key_fp[0] != '\0')
+		snprintf(fp, sizeof(fp), "%s", cr->key_fp);
+	else if (key != NULL)
 		auth_fingerprint(key, fp, sizeof(fp));
 	audit_rec_begin(&r, audit_now_ms(), "auth", s->id);
 	audit_rec_str(&r, "user", user);
 	audit_rec_str(&r, "method", "publickey");
 	audit_rec_str(&r, "key", fp);
+	if (cr != NULL && cr->is_cert) {
+		audit_rec_str(&r, "cert_id", cr->key_id);
+		audit_rec_u64(&r, "cert_serial", cr->serial);
+		audit_rec_str(&r, "ca", cr->ca_fp);
+		if (cr->principal != NULL)
+			audit_rec_str(&r, "principal", cr->principal);
+		if (cr->valid_before == CRED_FOREVER)
+			snprintf(ts, sizeof(ts), "forever");
+		else
+			audit_format_ts(cr->valid_before > UINT64_MAX / 1000 ?
+			    UINT64_MAX : cr->valid_before * 1000, ts,
+			    sizeof(ts));
+		audit_rec_str(&r, "valid_before", ts);
+	}
+	if (cr != NULL && cr->force_command != NULL)
+		audit_rec_str(&r, "force_command", cr->force_command);
 	audit_rec_str(&r, "result", result);
 	audit_rec_str(&r, "reason", reason);
 	audit_rec_end(&r);
@@ -572,9 +645,9 @@ session_auth_count_failure(struct session *s)
 
 static void
 session_auth_failed(struct session *s, ssh_message m, const char *user,
-    ssh_key key, const char *reason)
+    ssh_key key, const struct credential *cr, const char *reason)
 {
-	session_audit_auth(s, user, key, "failure", reason);
+	session_audit_auth(s, user, key, cr, "failure", reason);
 	ssh_message_auth_set_methods(m, SSH_AUTH_METHOD_PUBLICKEY);
 	ssh_message_reply_default(m);
 	session_auth_count_failure(s);
@@ -594,27 +667,42 @@ session_auth_check_dropped(struct session *s)
 		return;
 	s->msg_packets = s->raw.in_packets;
 	session_audit_auth(s, s->user[0] != '\0' ? s->user : NULL, NULL,
-	    "failure", "request dropped (bad signature)");
+	    NULL, "failure", "request dropped (bad signature)");
 	ssh_message_auth_set_methods(s->auth_spare, SSH_AUTH_METHOD_PUBLICKEY);
 	ssh_message_reply_default(s->auth_spare);
 	session_auth_count_failure(s);
 }
 
-/* The answer once the key was looked up (m stays the caller's). */
+/*
+ * The answer once the key was looked up (m stays the caller's; the job's
+ * credential becomes the session's on success).
+ */
 static void
-session_auth_answer(struct session *s, ssh_message m, ssh_key key, int state,
+session_auth_answer(struct session *s, struct session_auth_job *j,
     bool allowed)
 {
+	ssh_message	 m = j->m;
+	ssh_key		 key = j->key;
+	const char	*why;
+
+	/* A reload while the job ran: the new revoked_keys and CAs count. */
+	if (allowed && j->cfg != s->cfg &&
+	    !credential_still_valid(&j->cred, s->cfg, &why)) {
+		allowed = false;
+		snprintf(j->reason, sizeof(j->reason), "%s", why);
+	}
 	if (!allowed) {
-		session_auth_failed(s, m, s->user, key, "key not authorized");
+		session_auth_failed(s, m, s->user, key, &j->cred,
+		    j->reason[0] != '\0' ? j->reason : "key not authorized");
 		return;
 	}
-	if (state == SSH_PUBLICKEY_STATE_NONE) {
+	if (j->state == SSH_PUBLICKEY_STATE_NONE) {
 		ssh_message_auth_reply_pk_ok_simple(m);
 		return;
 	}
-	if (state != SSH_PUBLICKEY_STATE_VALID) {
-		session_auth_failed(s, m, s->user, key, "bad signature");
+	if (j->state != SSH_PUBLICKEY_STATE_VALID) {
+		session_auth_failed(s, m, s->user, key, &j->cred,
+		    "bad signature");
 		return;
 	}
 	ssh_message_auth_reply_success(m, 0);
@@ -622,16 +710,25 @@ session_auth_answer(struct session *s, ssh_message m, ssh_key key, int state,
 	session_auth_release(s);
 	uv_timer_stop(&s->timer);
 	session_startup_done(s);
-	session_audit_auth(s, s->user, key, "success", "key authorized");
+	s->cred = j->cred;
+	memset(&j->cred, 0, sizeof(j->cred));
+	session_audit_auth(s, s->user, key, &s->cred, "success",
+	    j->reason[0] != '\0' ? j->reason : "key authorized");
+	session_arm_cert_timer(s);
 }
 
 static void
 session_auth_work(uv_work_t *work)
 {
 	struct session_auth_job	*j = work->data;
+	struct auth_request	 req;
 
-	j->allowed = auth_key_allowed(j->cfg->authorized_keys, j->user,
-	    j->key);
+	req.cfg = j->cfg;
+	req.user = j->user;
+	req.key = j->key;
+	req.peer = j->peer;
+	req.now = audit_now_ms() / 1000;
+	j->allowed = auth_check(&req, &j->cred, j->reason, sizeof(j->reason));
 }
 
 static void
@@ -643,9 +740,9 @@ session_auth_done(uv_work_t *work, int status)
 	s->handles--;
 	s->auth_job = NULL;
 	if (!s->dying && !s->torn_down)
-		session_auth_answer(s, j->m, j->key, j->state,
-		    status == 0 && j->allowed);
+		session_auth_answer(s, j, status == 0 && j->allowed);
 	ssh_message_free(j->m);		/* safe after ssh_free: no session */
+	credential_free(&j->cred);
 	config_unref(j->cfg);
 	free(j);
 	if (!s->torn_down)
@@ -662,7 +759,7 @@ session_auth_lookup(struct session *s, ssh_message m, ssh_key key,
 	struct session_auth_job	*j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		session_auth_failed(s, m, s->user, key, "out of memory");
+		session_auth_failed(s, m, s->user, key, NULL, "out of memory");
 		return false;
 	}
 	j->s = s;
@@ -671,12 +768,14 @@ session_auth_lookup(struct session *s, ssh_message m, ssh_key key,
 	j->key = key;
 	j->state = state;
 	memcpy(j->user, s->user, sizeof(j->user));
+	addr_format(&s->peer_ip, j->peer, sizeof(j->peer));
 	j->work.data = j;
 	if (uv_queue_work(s->home->loop, &j->work, session_auth_work,
 	    session_auth_done) != 0) {
 		config_unref(j->cfg);
 		free(j);
-		session_auth_failed(s, m, s->user, key, "key lookup failed");
+		session_auth_failed(s, m, s->user, key, NULL,
+		    "key lookup failed");
 		return false;
 	}
 	s->handles++;
@@ -723,13 +822,15 @@ session_auth(struct session *s, ssh_message m)
 	}
 	/* The one user-name rule; s->user holds any name it accepts. */
 	if (!policy_valid_user_name(user)) {
-		session_auth_failed(s, m, user, NULL, "invalid user name");
+		session_auth_failed(s, m, user, NULL, NULL,
+		    "invalid user name");
 		return false;
 	}
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	key = compat_auth_pubkey(m, &state);
 	if (key == NULL) {
-		session_auth_failed(s, m, user, NULL, "key not authorized");
+		session_auth_failed(s, m, user, NULL, NULL,
+		    "key not authorized");
 		return false;
 	}
 	return session_auth_lookup(s, m, key, state);
@@ -1117,6 +1218,7 @@ session_free_if_done(struct session *s)
 	if (!s->torn_down || s->in_step || s->handles > 0 || s->nmembers > 0)
 		return;
 	forward_set_free(s->forwards);
+	credential_free(&s->cred);
 	TAILQ_REMOVE(&s->home->sessions, s, entry);
 	__atomic_sub_fetch(&s->home->nsessions, 1, __ATOMIC_RELAXED);
 	config_unref(s->cfg);
@@ -1243,10 +1345,21 @@ session_reload(struct session *s, struct config *cfg)
 {
 	struct session_member	*m, *mnext;
 
+	const char		*why;
+
 	config_unref(s->cfg);
 	s->cfg = config_ref(cfg);
 	if (s->dying || s->torn_down || s->state != SESSION_OPEN)
 		return;
+	/* The credential first: a revoked one ends everything. */
+	if (!credential_still_valid(&s->cred, cfg, &why)) {
+		log_info("session %s: %s: ended on reload: %s", s->id, s->user,
+		    why);
+		session_kill(s, "revoked");
+		session_step(s);
+		return;
+	}
+	session_arm_cert_timer(s);
 	TAILQ_FOREACH_SAFE(m, &s->members, all, mnext)
 		m->ops->reload(m->arg);
 	session_step(s);

@@ -25,6 +25,7 @@
 #endif
 
 struct config;
+struct credential;
 struct session;
 
 #define SESSION_ID_LEN		16	/* hex characters */
@@ -94,6 +95,8 @@ uv_loop_t	*session_loop(const struct session *s);
 const struct config *session_config(const struct session *s);
 const char	*session_id(const struct session *s);
 const char	*session_user(const struct session *s);
+/* The key or certificate the session logged in with, and its options. */
+const struct credential *session_credential(const struct session *);
 bool		 session_dying(const struct session *s);
 /* A new channel number for the audit trail. */
 unsigned	 session_next_channel(struct session *s);

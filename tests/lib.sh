@@ -485,3 +485,161 @@ hopd_reload() {
 	wait_for 10 "log line '$1' after SIGHUP" \
 	    log_count_above "$1" "$before"
 }
+
+# ================================================================ certificates
+# Helpers of certs.sh, krl.sh and keyopts.sh: CAs and user certificates
+# made with ssh-keygen, refused logins, audit checks of certificate logins,
+# long-lived ssh -W sessions fed through a fifo, and a second hopd.
+
+# ca_make NAME [TYPE [BITS]]: a CA key pair $T/ca_NAME(.pub), ed25519
+# unless TYPE (ecdsa, rsa) says otherwise.
+ca_make() {
+	[ -f "$T/ca_$1" ] && return 0
+	ssh-keygen -q -t "${2:-ed25519}" ${3:+-b "$3"} -N '' \
+	    -C "ca-$1@hopd-test" -f "$T/ca_$1" ||
+	    fail "ssh-keygen could not make CA $1"
+}
+
+# fp FILE: the SHA256 fingerprint of the key in FILE (a .pub or a cert:
+# the certified key's), as `ssh-keygen -l -E sha256` prints it.
+fp() {
+	ssh-keygen -l -E sha256 -f "$1" | cut -d' ' -f2
+}
+
+# cert_make ID CA KEYNAME PRINCIPALS SERIAL VALIDITY [SSH-KEYGEN ARGS...]:
+# signs $T/id_KEYNAME.pub with $T/ca_CA into $(cert_of ID), key id ID.
+# PRINCIPALS "" gives none (no -n), VALIDITY "" no -V (forever); the extra
+# arguments go to ssh-keygen (-O ..., -h).  An RSA CA signs rsa-sha2-512.
+cert_make() {
+	local id=$1 ca=$2 key=$3 princ=$4 serial=$5 validity=$6 args=()
+	shift 6
+	keygen "$key"
+	mkdir -p "$T/certs"
+	cp "$T/id_$key.pub" "$T/certs/$id.pub"
+	case $(cut -d' ' -f1 "$T/ca_$ca.pub") in
+	ssh-rsa) args+=(-t rsa-sha2-512) ;;
+	esac
+	[ -z "$princ" ] || args+=(-n "$princ")
+	[ -z "$validity" ] || args+=(-V "$validity")
+	ssh-keygen -q -s "$T/ca_$ca" -I "$id" -z "$serial" "${args[@]}" "$@" \
+	    "$T/certs/$id.pub" ||
+	    fail "ssh-keygen could not sign certificate $id"
+}
+
+cert_of() {	# ID: the certificate file cert_make wrote
+	echo "$T/certs/$1-cert.pub"
+}
+
+# cert_valid_before CERT: the end of CERT's validity, in UTC, as
+# YYYY-MM-DDTHH:MM:SS (what ssh-keygen -L says), or "forever".
+cert_valid_before() {
+	local v
+	v=$(TZ=UTC ssh-keygen -L -f "$1" | sed -n 's/^ *Valid: //p')
+	case $v in
+	forever | *" to forever") echo forever ;;
+	"from "*" to "*) echo "${v##* to }" ;;
+	*) fail "no validity in ssh-keygen -L of $1: '$v'" ;;
+	esac
+}
+
+# assert_valid_before CERT ACTUAL WHAT: ACTUAL (an audit log valid_before)
+# is CERT's end as an ISO-8601 UTC time (with or without milliseconds, with
+# Z), or "forever" for a certificate without an end.
+assert_valid_before() {
+	local want
+	want=$(cert_valid_before "$1")
+	if [ "$want" = forever ]; then
+		assert_eq forever "$2" "$3"
+		return 0
+	fi
+	case $2 in
+	"$want"Z | "$want".[0-9][0-9][0-9]Z) ;;
+	*) fail "$3: expected ${want}Z (UTC, milliseconds optional), got '$2'" ;;
+	esac
+}
+
+# login_refused NAME USER SSH-ARGS...: ssh SSH-ARGS... USER@127.0.0.1 with
+# key KEY (as hop_ssh) is refused: exit 255, "Permission denied" on stderr,
+# nothing on stdout.  The arguments say what to forward (-W TARGET).
+login_refused() {
+	local name=$1 user=$2 rc=0
+	shift 2
+	hop_ssh "$@" "$user@127.0.0.1" < /dev/null > "$T/$name.out" \
+	    2> "$T/$name.err" || rc=$?
+	assert_eq 255 "$rc" "$name: exit status of ssh $*"
+	assert_file_contains "$T/$name.err" "Permission denied" \
+	    "$name: ssh's stderr"
+	[ ! -s "$T/$name.out" ] ||
+	    fail "$name: data came through: $(head -c 200 "$T/$name.out")"
+}
+
+# auth_failure_wait NAME USER WORD [FILTER...]: waits for a failed auth
+# record of USER whose reason contains WORD.
+auth_failure_wait() {
+	local name=$1 user=$2 word=$3
+	shift 3
+	audit_wait "$name: a failed auth of $user with reason ~ '$word'" \
+	    event=auth "user=$user" result=failure "reason~$word" "$@"
+}
+
+# no_success CERT_ID WHAT [FILTER...]: no auth record of key id CERT_ID
+# (and FILTER, e.g. user=bob) is a success.
+no_success() {
+	local id=$1 what=$2
+	shift 2
+	assert_eq 0 "$(audit_count event=auth result=success "cert_id=$id" \
+	    "$@")" "$what: successful auths with certificate $id"
+}
+
+# hopd_restart < POLICY: stops this script's hopd and starts a new one (a
+# new port, the current HOPD_SERVER); the audit file starts empty.
+hopd_restart() {
+	stop "$HOPD_PID"
+	HOPD_PID=""
+	HOPD_PORT=""
+	hopd_start
+}
+
+# live_start NAME USER TARGET [SSH ARGS...]: a long-lived ssh -W TARGET as
+# USER (key KEY) in the background.  Its stdin is the fifo $T/NAME.fifo,
+# opened read-write by ssh itself (so it never sees EOF), its stdout
+# $T/NAME.out; once ssh exits, its status is in $T/NAME.rc.  Returns once
+# a first line ("NAME-0") came back through the tunnel.
+live_start() {
+	local name=$1 user=$2 target=$3
+	shift 3
+	mkfifo "$T/$name.fifo"
+	ssh_args
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	bg bash -c '"$@" <> "$0.fifo" > "$0.out" 2> "$0.err"; echo $? > "$0.rc"' \
+	    "$T/$name" timeout -k 5 300 ssh "${SSH_ARGS[@]}" "$@" \
+	    -W "$target" "$user@127.0.0.1"
+	live_echoes "$name" "$name-0" ||
+	    fail "$name: the live tunnel to $target does not echo; ssh said:
+$(cat "$T/$name.err")"
+}
+
+# live_echoes NAME LINE: sends LINE through live tunnel NAME; true once it
+# came back (within 10 s), false if it does not (or ssh is gone).
+live_echoes() {
+	local i
+	[ ! -e "$T/$1.rc" ] || return 1
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 5 bash -c 'printf "%s\n" "$1" > "$0"' "$T/$1.fifo" "$2" ||
+	    return 1
+	for ((i = 0; i < 100; i++)); do
+		grep -qxF -- "$2" "$T/$1.out" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+live_exited() {	# NAME: ssh of live tunnel NAME has exited
+	[ -s "$T/$1.rc" ]
+}
+
+# iso_epoch TS: seconds since the epoch (with a fraction) of an ISO-8601
+# time as the audit log writes it.
+iso_epoch() {
+	date -u -d "$1" +%s.%N
+}

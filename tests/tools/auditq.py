@@ -26,14 +26,16 @@ def text(v):
 def matches(rec, flt):
     if flt.endswith("?"):
         return flt[:-1] in rec
-    for op in ("=", "~"):
-        if op in flt:
-            key, want = flt.split(op, 1)
-            if key not in rec:
-                return False
-            have = text(rec[key])
-            return have == want if op == "=" else want in have
-    raise SystemExit("auditq: bad filter %r" % flt)
+    # The first operator splits: "reason~from=" is reason containing "from=".
+    ops = [i for i in (flt.find("="), flt.find("~")) if i > 0]
+    if not ops:
+        raise SystemExit("auditq: bad filter %r" % flt)
+    i = min(ops)
+    key, op, want = flt[:i], flt[i], flt[i + 1:]
+    if key not in rec:
+        return False
+    have = text(rec[key])
+    return have == want if op == "=" else want in have
 
 
 def main(argv):
