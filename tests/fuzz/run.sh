@@ -13,7 +13,7 @@ cc=${FUZZ_CC:-clang}
 flags="-std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
     -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
     -fno-sanitize-recover=all -Idaemon"
-pkgs="libssh inih"
+pkgs="libssh inih libcrypto"
 
 mkdir -p "$out/tmp"
 # Word splitting wanted: flags and pkg-config output are word lists.
@@ -23,10 +23,19 @@ $cc $flags -o "$out/fuzz_target" tests/fuzz/fuzz_target.c daemon/addr.c \
 # shellcheck disable=SC2086,SC2046
 $cc $flags $(pkg-config --cflags $pkgs) -o "$out/fuzz_config" \
     tests/fuzz/fuzz_config.c daemon/config.c daemon/policy.c daemon/addr.c \
-    daemon/log.c $(pkg-config --libs $pkgs) -lpthread
+    daemon/log.c daemon/cred.c daemon/cert.c daemon/krl.c daemon/keyopts.c \
+    daemon/wire.c $(pkg-config --libs $pkgs) -lpthread
+# shellcheck disable=SC2086,SC2046
+$cc $flags $(pkg-config --cflags libcrypto) -o "$out/fuzz_cert" \
+    tests/fuzz/fuzz_cert.c daemon/cert.c daemon/wire.c \
+    $(pkg-config --libs libcrypto)
+# shellcheck disable=SC2086,SC2046
+$cc $flags $(pkg-config --cflags libcrypto) -o "$out/fuzz_krl" \
+    tests/fuzz/fuzz_krl.c daemon/krl.c daemon/wire.c \
+    $(pkg-config --libs libcrypto)
 
 status=0
-for target in target config; do
+for target in target config cert krl; do
 	mkdir -p "$out/corpus/$target" "$out/crashes/$target"
 	echo "fuzz: $target for ${seconds}s"
 	FUZZ_TMPDIR="$out/tmp" "$out/fuzz_$target" \
