@@ -203,8 +203,10 @@ class Hopd(Bastion):
                         "max_startups = 2000:30:4000\n"
                         "login_grace_time = 120s\n"
                         "max_channels_per_session = 128\n"
+                        "trusted_user_ca_keys = %s\n"
                         % (self.port, e.host_key, e.keys_dir,
-                           os.path.join(e.tmp, self.tag + "-audit.jsonl")))
+                           os.path.join(e.tmp, self.tag + "-audit.jsonl"),
+                           e.ca + ".pub"))
                 if self.workers:
                     f.write("workers = %d\n" % self.workers)
                 f.write("\n[user %s]\n" % USER)
@@ -240,6 +242,7 @@ class Sshd(Bastion):
                 "HostKey %s" % e.host_key,
                 "PidFile none",
                 "AuthorizedKeysFile %s" % e.authorized_keys,
+                "TrustedUserCAKeys %s.pub" % e.ca,
                 "StrictModes no",
                 "UsePAM no",
                 "PubkeyAuthentication yes",
@@ -294,8 +297,8 @@ class Env:
     pass
 
 
-def ssh_cmd(env, b, cipher=None, extra=()):
-    cmd = ["ssh", "-F", env.ssh_config, "-p", str(b.port)]
+def ssh_cmd(env, b, cipher=None, extra=(), config=None):
+    cmd = ["ssh", "-F", config or env.ssh_config, "-p", str(b.port)]
     if cipher:
         cmd += ["-c", cipher]
     return cmd + list(extra)
@@ -551,12 +554,13 @@ def sc_aggregate(env, b, reps):
     return out, bad
 
 
-def sc_handshakes(env, b, seconds, clients=8):
-    """clients loops of `ssh -W echo </dev/null` for seconds."""
+def sc_handshakes(env, b, seconds, clients=8, config=None):
+    """clients loops of `ssh -W echo </dev/null` for seconds (config: the
+    client's, e.g. one logging in with a certificate)."""
     b.settle()
     c0 = b.cpu_ticks()
     cmd = ssh_cmd(env, b, None, ["-W", "127.0.0.1:%d" % env.echo,
-                                 "%s@127.0.0.1" % USER])
+                                 "%s@127.0.0.1" % USER], config)
     counts = [0] * clients
     fails = [0] * clients
     errs = []
@@ -851,7 +855,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--hopd", required=True)
     ap.add_argument("--only", default="",
-                    help="comma list: tput,wan,agg,hs,jump,idle,10k")
+                    help="comma list: tput,wan,agg,hs,cert,jump,idle,10k")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory")
     a = ap.parse_args()
@@ -902,6 +906,15 @@ def main():
                 f.write(pub)
             os.chmod(path, 0o644)
         env.authorized_keys = os.path.join(env.tmp, "authorized_keys")
+        # A user CA and a certificate for a key in no authorized_keys.
+        env.ca = os.path.join(env.tmp, "user_ca")
+        env.ckey = os.path.join(env.tmp, "id_cert")
+        for k in (env.ca, env.ckey):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+                            "-f", k], check=True)
+        subprocess.run(["ssh-keygen", "-q", "-s", env.ca, "-I", "bench",
+                        "-n", USER, "-V", "-5m:+1d", env.ckey + ".pub"],
+                       check=True)
         env.size = P["size"]
         env.qsize = env.size // 4
         st = os.statvfs(DATA_DIR) if os.path.isdir(DATA_DIR) else None
@@ -961,6 +974,11 @@ def main():
                     "  ForwardAgent no\n"
                     "  ConnectTimeout 30\n"
                     "  LogLevel ERROR\n" % env.key)
+        env.ssh_config_cert = os.path.join(env.tmp, "ssh_config_cert")
+        with open(env.ssh_config) as f:
+            base = f.read().replace(env.key, env.ckey)
+        with open(env.ssh_config_cert, "w") as f:
+            f.write(base + "  CertificateFile %s-cert.pub\n" % env.ckey)
         allow = [env.echo, env.sink, env.source, env.dest.port]
         hopd = Hopd(env, a.hopd, allow)
         sshd = Sshd(env, allow)
@@ -990,6 +1008,17 @@ def main():
                 hs = R[b.name]["handshakes"]
                 conn_cpu[b.name] = statistics.median(
                     x["cpu_ms_per_conn"] for x in hs) / 1000
+        if want("cert"):
+            for rep in range(P["hs_reps"]):
+                for b in both:
+                    log("%s: certificate logins, 8 clients, %d s" % (
+                        b.name, P["hs_seconds"]))
+                    r = sc_handshakes(env, b, P["hs_seconds"],
+                                      config=env.ssh_config_cert)
+                    R[b.name].setdefault("cert_handshakes", []).append(r)
+                    if r["failures"]:
+                        errors.append("%s cert logins: %d failures %s" % (
+                            b.name, r["failures"], r["errors"]))
         direct = {}
         if want("tput"):
             log("direct loopback, no bastion: %d MiB up and down x%d" % (
@@ -1093,6 +1122,11 @@ def main():
                  for x in H["handshakes"]],
                 [1000 / max(x["cpu_ms_per_conn"], 1e-3)
                  for x in S["handshakes"]], "%.0f", ">= 4x")
+        if "cert_handshakes" in H:
+            add("CPU ms/connection, certificate", [
+                x["cpu_ms_per_conn"] for x in H["cert_handshakes"]],
+                [x["cpu_ms_per_conn"] for x in S["cert_handshakes"]],
+                "%.1f", "<= 0.3")
         if "jump_ms" in H:
             add("ssh -J dest true, ms", H["jump_ms"], S["jump_ms"], "%.0f")
         if "idle" in H:
@@ -1113,6 +1147,14 @@ def main():
                       fmt(summary(direct["down"]))))
             for w in bound_warnings(rows, direct):
                 print(w)
+        if "cert_handshakes" in H and "handshakes" in H:
+            c = statistics.median(x["cpu_ms_per_conn"]
+                                  for x in H["cert_handshakes"])
+            k = statistics.median(x["cpu_ms_per_conn"]
+                                  for x in H["handshakes"])
+            print("hopd CPU per connection, certificate / plain key: "
+                  "%.2f (target <= 1.2: %s)" % (
+                      c / k, "ok" if c / k <= 1.2 else "MISS"))
         if "idle" in H:
             print("hopd %d KiB/idle tunnel: absolute target <= 64 KiB: %s" % (
                 H["idle"]["kib_per_tunnel"],

@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make bench`: hopd against OpenSSH's sshd as a jump host, same scenarios,
 # same run, on loopback.  Usage: sh bench/run.sh [--quick] [--json FILE]
-#   [--only tput,wan,agg,hs,jump,idle,10k] [--keep]
+#   [--only tput,wan,agg,hs,cert,jump,idle,10k] [--keep]
 # Needs root (sshd must start as root), openssh-client, openssh-server and
 # python3 (+ python3-paramiko for the 10,000-tunnel check of the full run):
 # `make deps` installs them.  See bench/README.md.

@@ -46,6 +46,15 @@ struct auth_request {
 	ssh_key			 key;	/* as libssh parsed it */
 	const char		*peer;	/* the client's address, no port */
 	uint64_t		 now;	/* seconds since the epoch */
+	/*
+	 * The SHA-256 of the certificate whose CA signature verified at an
+	 * earlier request of this session (the probe): the same bytes again
+	 * need no second verification.  NULL: none.  Out: set when a CA
+	 * signature verified now (verified_out may be NULL).
+	 */
+	const uint8_t		*verified;
+	uint8_t			*verified_out;
+	bool			*verified_set;
 };
 
 /*

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
@@ -22,6 +23,7 @@
 
 #include "addr.h"
 #include "audit.h"
+#include "auth.h"
 #include "cases.h"
 #include "config.h"
 #include "cred.h"
@@ -53,12 +55,16 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: hopd [-d] [-f file]\n"
 	    "       hopd -t [-f file] [--cases file ...]\n"
-	    "       hopd --explain user host port [-f file]\n"
+	    "       hopd --explain user host port [--key file [--from addr]]"
+	    " [-f file]\n"
 	    "\n"
 	    "  -f file    configuration (default %s)\n"
 	    "  -t         check the configuration and exit\n"
 	    "  --cases    with -t: also run the policy cases of file\n"
 	    "  --explain  print the policy's decision for user -> host:port\n"
+	    "  --key      with --explain: first whether this public key or\n"
+	    "             certificate logs in as user (from --from, default\n"
+	    "             127.0.0.1), then its permitopen\n"
 	    "  -d         log at debug level to stderr\n"
 	    "  -h         this help\n", DEFAULT_CONFIG);
 	exit(status);
@@ -287,13 +293,62 @@ check(void)
 }
 
 /*
+ * --explain --key: whether that key or certificate logs in as user from
+ * the address, by the login's own check (auth_check: authorized_keys and
+ * its options, trusted_user_ca_keys, authorized_principals, revoked_keys).
+ * true with *cr filled when it does.
+ */
+static bool
+explain_key(const struct config *cfg, const char *user, const char *path,
+    const char *from, struct credential *cr, int *rc)
+{
+	struct auth_request	 req;
+	ssh_key			 key = NULL;
+	char			 reason[AUTH_REASON_MAX], ts[40];
+	bool			 ok;
+
+	if (ssh_pki_import_pubkey_file(path, &key) != SSH_OK) {
+		fprintf(stderr, "hopd: %s: not a public key or certificate\n",
+		    path);
+		*rc = EXIT_ERROR;
+		return false;
+	}
+	req.cfg = cfg;
+	req.user = user;
+	req.key = key;
+	req.peer = from;
+	req.now = (uint64_t)time(NULL);
+	ok = auth_check(&req, cr, reason, sizeof(reason));
+	ssh_key_free(key);
+	printf("%s from %s: key %s", user, from, cr->key_fp[0] != '\0' ?
+	    cr->key_fp : "?");
+	if (cr->is_cert) {
+		if (cr->valid_before == CRED_FOREVER)
+			snprintf(ts, sizeof(ts), "forever");
+		else
+			audit_format_ts(cr->valid_before * 1000, ts,
+			    sizeof(ts));
+		printf(", certificate \"%s\" serial %llu by CA %s, valid "
+		    "before %s", cr->key_id != NULL ? cr->key_id : "",
+		    (unsigned long long)cr->serial, cr->ca_fp, ts);
+	}
+	printf("\n  login: %s: %s\n", ok ? "allow" : "deny", reason);
+	if (!ok)
+		*rc = EXIT_DENY;
+	return ok;
+}
+
+/*
  * hopd --explain: the decision a tunnel would act on, by the same
  * functions: the same lookup (absolute names, as many addresses) and the
- * same decision for each address, with the rule that decides.
+ * same decision for each address, with the rule that decides; with --key,
+ * the login first and the key's permitopen after.
  */
 static int
-explain(const char *user, const char *target, const char *portstr)
+explain(const char *user, const char *target, const char *portstr,
+    const char *keyfile, const char *from)
 {
+	struct credential cr;
 	struct config	*cfg;
 	struct host	 h;
 	struct ip_addr	 addrs[LOOKUP_ADDRS_MAX];
@@ -304,6 +359,7 @@ explain(const char *user, const char *target, const char *portstr)
 	size_t		 i, n = 0, allowed;
 	int		 rc;
 
+	memset(&cr, 0, sizeof(cr));
 	if ((cfg = load_or_print(config_path)) == NULL)
 		return EXIT_ERROR;
 	if (addr_parse_port(portstr, &port) == -1) {
@@ -312,6 +368,20 @@ explain(const char *user, const char *target, const char *portstr)
 		config_unref(cfg);
 		return EXIT_ERROR;
 	}
+	if (keyfile != NULL && !explain_key(cfg, user, keyfile, from, &cr,
+	    &rc)) {
+		credential_free(&cr);
+		config_unref(cfg);
+		return rc;
+	}
+	if (!credential_permits_open(&cr, target, port)) {
+		printf("%s -> %s:%u: deny: not in the key's permitopen\n", user,
+		    target, port);
+		credential_free(&cr);
+		config_unref(cfg);
+		return EXIT_DENY;
+	}
+	credential_free(&cr);
 	if (addr_parse_host(target, &h, &why) == -1) {
 		printf("%s -> %s:%u: deny: invalid target (%s)\n", user,
 		    target, port, why != NULL ? why : "malformed");
@@ -518,9 +588,13 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "cases", required_argument, NULL, 'c' },
 		{ "explain", no_argument, NULL, 'x' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *explain_keyfile = NULL, *explain_from = NULL;
+	struct ip_addr from_ip;
 	bool	  test = false, do_explain = false, debug = false;
 	char	**files;
 	int	  ch;
@@ -551,18 +625,32 @@ main(int argc, char *argv[])
 		case 'x':
 			do_explain = true;
 			break;
+		case 'k':
+			explain_keyfile = optarg;
+			break;
+		case 'F':
+			explain_from = optarg;
+			break;
 		default:
 			usage(EXIT_ERROR);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (nextra_cases > 0 && !test)
+	if ((nextra_cases > 0 && !test) || ((explain_keyfile != NULL ||
+	    explain_from != NULL) && !do_explain))
 		usage(EXIT_ERROR);
 	if (do_explain) {
 		if (argc != 3 || test)
 			usage(EXIT_ERROR);
-		return explain(argv[0], argv[1], argv[2]);
+		if (explain_from != NULL && addr_parse_ip(explain_from,
+		    &from_ip) == -1) {
+			fprintf(stderr, "hopd: --from: not an address: %s\n",
+			    explain_from);
+			return EXIT_ERROR;
+		}
+		return explain(argv[0], argv[1], argv[2], explain_keyfile,
+		    explain_from != NULL ? explain_from : "127.0.0.1");
 	}
 	if (argc != 0)
 		usage(EXIT_ERROR);

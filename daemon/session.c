@@ -95,6 +95,9 @@ struct session_auth_job {
 	char			 peer[ADDR_TEXT_MAX];	/* address only */
 	char			 reason[AUTH_REASON_MAX];
 	struct credential	 cred;		/* what the key proved */
+	uint8_t			 verified[32];	/* in and out: see auth.h */
+	bool			 have_verified;
+	bool			 verified_now;
 };
 
 struct session {
@@ -134,6 +137,8 @@ struct session {
 	ssh_message		 auth_spare;
 	struct session_auth_job	*auth_job;	/* a key being looked up */
 	struct credential	 cred;		/* once logged in */
+	uint8_t			 cert_verified[32]; /* auth.h: verified */
+	bool			 have_cert_verified;
 	uint64_t		 msg_packets;	/* raw.in_packets, last message */
 	struct ssh_counter_struct raw;		/* libssh's packet counters */
 	uint64_t		 out_mark_bytes;	/* raw.out_* when libssh's */
@@ -728,6 +733,9 @@ session_auth_work(uv_work_t *work)
 	req.key = j->key;
 	req.peer = j->peer;
 	req.now = audit_now_ms() / 1000;
+	req.verified = j->have_verified ? j->verified : NULL;
+	req.verified_out = j->verified;
+	req.verified_set = &j->verified_now;
 	j->allowed = auth_check(&req, &j->cred, j->reason, sizeof(j->reason));
 }
 
@@ -739,6 +747,10 @@ session_auth_done(uv_work_t *work, int status)
 
 	s->handles--;
 	s->auth_job = NULL;
+	if (j->verified_now) {
+		memcpy(s->cert_verified, j->verified, sizeof(s->cert_verified));
+		s->have_cert_verified = true;
+	}
 	if (!s->dying && !s->torn_down)
 		session_auth_answer(s, j, status == 0 && j->allowed);
 	ssh_message_free(j->m);		/* safe after ssh_free: no session */
@@ -769,6 +781,8 @@ session_auth_lookup(struct session *s, ssh_message m, ssh_key key,
 	j->state = state;
 	memcpy(j->user, s->user, sizeof(j->user));
 	addr_format(&s->peer_ip, j->peer, sizeof(j->peer));
+	memcpy(j->verified, s->cert_verified, sizeof(j->verified));
+	j->have_verified = s->have_cert_verified;
 	j->work.data = j;
 	if (uv_queue_work(s->home->loop, &j->work, session_auth_work,
 	    session_auth_done) != 0) {
