@@ -38,7 +38,8 @@ static const char *const auth_flag_options[] = {
 	"restrict", "cert-authority", "no-port-forwarding",
 	"no-agent-forwarding", "no-x11-forwarding", "no-pty", "no-user-rc",
 	"port-forwarding", "agent-forwarding", "x11-forwarding", "pty",
-	"user-rc", "no-touch-required", "verify-required",
+	"user-rc", "no-touch-required", "touch-required", "verify-required",
+	"no-verify-required",
 };
 
 static int
@@ -322,6 +323,26 @@ auth_keep_opts(struct auth_walk *w, struct auth_line *al)
 	return 0;
 }
 
+/*
+ * The line lets the login in: its options and the principal (NULL for a
+ * plain key) become the credential's.  1, or 0 (the walk goes on).
+ */
+static int
+auth_keep_principal(struct auth_walk *w, struct auth_line *al,
+    const char *principal)
+{
+	char	*copy = NULL;
+
+	if (principal != NULL && (copy = strdup(principal)) == NULL)
+		return 0;
+	if (auth_keep_opts(w, al) == -1) {
+		free(copy);
+		return 0;
+	}
+	w->cr->principal = copy;
+	return 1;
+}
+
 /* Whether the line lists w->want, with the line's own type. */
 static bool
 auth_line_lists(const struct auth_walk *w, const struct auth_line *al)
@@ -387,11 +408,8 @@ auth_key_line(struct auth_walk *w, char *line, const char *path,
 			    "the certificate is allowed%s", "");
 			goto out;
 		}
-		if ((w->cr->principal = strdup(principal)) == NULL)
-			goto out;
 	}
-	if (auth_keep_opts(w, &al) == 0)
-		rc = 1;
+	rc = auth_keep_principal(w, &al, principal);
  out:
 	auth_line_free(&al);
 	return rc;
@@ -434,10 +452,7 @@ auth_principal_line(struct auth_walk *w, char *line, const char *path,
 	    name);
 	if (al.has_opts && !auth_opts_allow(w, &al.opts, path, lineno))
 		goto out;
-	if ((w->cr->principal = strdup(name)) == NULL)
-		goto out;
-	if (auth_keep_opts(w, &al) == 0)
-		rc = 1;
+	rc = auth_keep_principal(w, &al, name);
  out:
 	auth_line_free(&al);
 	return rc;
@@ -537,9 +552,9 @@ auth_check_cert(const struct auth_request *req, const uint8_t *blob,
 	struct auth_walk	 w;
 	struct cert		 c;
 	uint8_t			 hash[32];
-	char			 err[160];
+	char			 err[160], first[AUTH_REASON_MAX];
 	const char		*why;
-	bool			 ok = false;
+	bool			 ok = false, hashed;
 
 	if (cert_parse(blob, len, &c, err, sizeof(err)) == -1)
 		return auth_fail(reason, rlen, "certificate malformed: %s",
@@ -554,14 +569,16 @@ auth_check_cert(const struct auth_request *req, const uint8_t *blob,
 		goto out;
 	}
 	/* The probe's certificate again, byte for byte: verified then. */
-	if (wire_sha256(blob, len, hash) == -1 || req->verified == NULL ||
+	hashed = wire_sha256(blob, len, hash) == 0;
+	if (!hashed || req->verified == NULL ||
 	    memcmp(hash, req->verified, sizeof(hash)) != 0) {
 		if (cert_verify_ca(&c, err, sizeof(err)) == -1) {
 			auth_fail(reason, rlen, "certificate: bad CA "
 			    "signature: %s", err);
 			goto out;
 		}
-		if (req->verified_out != NULL && req->verified_set != NULL) {
+		if (hashed && req->verified_out != NULL &&
+		    req->verified_set != NULL) {
 			memcpy(req->verified_out, hash, sizeof(hash));
 			*req->verified_set = true;
 		}
@@ -601,10 +618,11 @@ auth_check_cert(const struct auth_request *req, const uint8_t *blob,
 	w.want_len = c.ca.blob_len;
 	w.reason = reason;
 	w.reason_len = rlen;
+	first[0] = '\0';
 	if (ca_set_contains(cfg->trusted_cas, c.ca.blob, c.ca.blob_len)) {
 		cr->ca_from_file = true;
 		if (cfg->authorized_principals != NULL) {
-			/* As sshd: the file decides, no fallback. */
+			/* The file decides: the user name is not enough. */
 			snprintf(reason, rlen, "certificate principal not "
 			    "allowed by authorized_principals");
 			ok = auth_walk_user_file(&w, "authorized_principals",
@@ -615,10 +633,20 @@ auth_check_cert(const struct auth_request *req, const uint8_t *blob,
 			auth_fail(reason, rlen, "certificate principal not "
 			    "allowed: \"%s\" is not one of its principals",
 			    req->user);
-	} else {
+		if (!ok) {
+			/* As sshd, a cert-authority line may still let it in. */
+			snprintf(first, sizeof(first), "%s", reason);
+			cr->ca_from_file = false;
+			w.refused = false;
+		}
+	}
+	if (!ok) {
 		snprintf(reason, rlen, "certificate CA not trusted");
 		ok = auth_walk_user_file(&w, "authorized_keys",
 		    cfg->authorized_keys, auth_key_line);
+		/* The trusted CA's refusal says more than "not trusted". */
+		if (!ok && !w.refused && first[0] != '\0')
+			snprintf(reason, rlen, "%s", first);
 	}
 	if (ok)
 		snprintf(reason, rlen, "certificate authorized");
