@@ -568,21 +568,6 @@ auth_check_cert(const struct auth_request *req, const uint8_t *blob,
 		    "certificate%s", "");
 		goto out;
 	}
-	/* The probe's certificate again, byte for byte: verified then. */
-	hashed = wire_sha256(blob, len, hash) == 0;
-	if (!hashed || req->verified == NULL ||
-	    memcmp(hash, req->verified, sizeof(hash)) != 0) {
-		if (cert_verify_ca(&c, err, sizeof(err)) == -1) {
-			auth_fail(reason, rlen, "certificate: bad CA "
-			    "signature: %s", err);
-			goto out;
-		}
-		if (hashed && req->verified_out != NULL &&
-		    req->verified_set != NULL) {
-			memcpy(req->verified_out, hash, sizeof(hash));
-			*req->verified_set = true;
-		}
-	}
 	if (!cert_valid_at(&c, req->now)) {
 		auth_fail(reason, rlen, req->now < c.valid_after ?
 		    "certificate not yet valid%s" : "certificate expired%s",
@@ -648,8 +633,30 @@ auth_check_cert(const struct auth_request *req, const uint8_t *blob,
 		if (!ok && !w.refused && first[0] != '\0')
 			snprintf(reason, rlen, "%s", first);
 	}
-	if (ok)
+	/*
+	 * Last, once a CA the administrator named is known to be the
+	 * signer: a peer cannot make hopd verify signatures of keys it chose
+	 * (an RSA-16384 CA costs milliseconds a try).  The probe's
+	 * certificate again, byte for byte, was verified then.
+	 */
+	if (ok) {
+		hashed = wire_sha256(blob, len, hash) == 0;
+		if (!hashed || req->verified == NULL ||
+		    memcmp(hash, req->verified, sizeof(hash)) != 0) {
+			if (cert_verify_ca(&c, err, sizeof(err)) == -1) {
+				ok = false;
+				auth_fail(reason, rlen, "certificate: bad CA "
+				    "signature: %s", err);
+				goto out;
+			}
+			if (hashed && req->verified_out != NULL &&
+			    req->verified_set != NULL) {
+				memcpy(req->verified_out, hash, sizeof(hash));
+				*req->verified_set = true;
+			}
+		}
 		snprintf(reason, rlen, "certificate authorized");
+	}
  out:
 	cert_free(&c);
 	return ok;

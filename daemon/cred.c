@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cert.h"
 #include "config.h"
 #include "cred.h"
@@ -80,7 +81,8 @@ cred_read_file(const char *path, size_t max, size_t *lenp, bool *enoent,
 			break;
 		len += (size_t)n;
 	}
-	if (len > (size_t)st.st_size) {
+	/* Caught while rewritten in place: refused, read again later. */
+	if (len != (size_t)st.st_size) {
 		snprintf(err, errlen, "%s: refused: changed while read", path);
 		goto fail;
 	}
@@ -275,37 +277,42 @@ revoked_changed(const struct revoked *r, const struct stat *st)
 	    st->st_ctim.tv_nsec != r->st.st_ctim.tv_nsec;
 }
 
-/* Reads the file into r (the caller holds r->mu, or has r to itself). */
+/*
+ * Reads and parses the file without the lock (a KRL may be large and the
+ * loops' checks must not wait on it), then swaps the result in under it.
+ */
 static void
 revoked_load(struct revoked *r)
 {
-	struct krl	*krl;
+	struct krl	*krl, *old;
 	struct stat	 st;
-	char		*buf, err[256];
+	char		*buf, err[256], why[sizeof(r->why)];
 	size_t		 len;
-	bool		 enoent, had = r->krl != NULL || r->why[0] != '\0';
+	bool		 enoent, have_stat, had;
 
-	r->have_stat = false;
-	if (stat(r->path, &st) == 0) {
-		r->st = st;
-		r->have_stat = true;
-	}
+	have_stat = stat(r->path, &st) == 0;
 	buf = cred_read_file(r->path, CRED_KRL_MAX_BYTES, &len, &enoent, err,
 	    sizeof(err));
 	krl = buf != NULL ? krl_parse((const uint8_t *)buf, len, err,
 	    sizeof(err)) : NULL;
 	free(buf);
-	krl_free(r->krl);
+	why[0] = '\0';
+	if (krl == NULL)
+		snprintf(why, sizeof(why), "revoked_keys %s: %s", r->path, err);
+	pthread_mutex_lock(&r->mu);
+	had = r->krl != NULL || r->why[0] != '\0';
+	old = r->krl;
 	r->krl = krl;
-	if (krl == NULL) {
-		snprintf(r->why, sizeof(r->why), "revoked_keys %s: %s", r->path,
-		    err);
-		log_warnx("%s: refusing every key until it is fixed", r->why);
-	} else {
-		r->why[0] = '\0';
-		if (had)
-			log_info("revoked_keys %s: read again", r->path);
-	}
+	memcpy(r->why, why, sizeof(r->why));
+	r->have_stat = have_stat;
+	if (have_stat)
+		r->st = st;
+	pthread_mutex_unlock(&r->mu);
+	krl_free(old);
+	if (krl == NULL)
+		log_warnx("%s: refusing every key until it is fixed", why);
+	else if (had)
+		log_info("revoked_keys %s: read again", r->path);
 }
 
 struct revoked *
@@ -340,16 +347,17 @@ void
 revoked_refresh(struct revoked *r)
 {
 	struct stat	st;
-	bool		changed;
+	bool		exists, changed;
 
 	if (r == NULL)
 		return;
-	changed = stat(r->path, &st) == -1 || revoked_changed(r, &st);
+	exists = stat(r->path, &st) == 0;
 	pthread_mutex_lock(&r->mu);
-	/* A missing file stays unusable; read it again only if it moved. */
-	if (changed && (r->have_stat || stat(r->path, &st) == 0))
-		revoked_load(r);
+	/* A file still missing stays unusable: nothing to read again. */
+	changed = exists ? revoked_changed(r, &st) : r->have_stat;
 	pthread_mutex_unlock(&r->mu);
+	if (changed)
+		revoked_load(r);
 }
 
 int
@@ -468,6 +476,16 @@ credential_still_valid(const struct credential *cr, const struct config *cfg,
 	}
 	*why = w;
 	return ok;
+}
+
+void
+credential_valid_before(const struct credential *cr, char *buf, size_t len)
+{
+	if (cr->valid_before == CRED_FOREVER)
+		snprintf(buf, len, "forever");
+	else
+		audit_format_ts(cr->valid_before > UINT64_MAX / 1000 ?
+		    UINT64_MAX : cr->valid_before * 1000, buf, len);
 }
 
 bool

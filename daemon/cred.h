@@ -97,6 +97,9 @@ void	credential_free(struct credential *);
  */
 bool	credential_still_valid(const struct credential *,
 	    const struct config *cfg, const char **why);
+/* A certificate's valid_before as the audit writes it, or "forever". */
+void	credential_valid_before(const struct credential *, char *buf,
+	    size_t len);
 /* The tunnel narrowing of the key's options (true when none). */
 bool	credential_permits_open(const struct credential *, const char *host,
 	    uint16_t port);

@@ -323,11 +323,7 @@ explain_key(const struct config *cfg, const char *user, const char *path,
 	printf("%s from %s: key %s", user, from, cr->key_fp[0] != '\0' ?
 	    cr->key_fp : "?");
 	if (cr->is_cert) {
-		if (cr->valid_before == CRED_FOREVER)
-			snprintf(ts, sizeof(ts), "forever");
-		else
-			audit_format_ts(cr->valid_before * 1000, ts,
-			    sizeof(ts));
+		credential_valid_before(cr, ts, sizeof(ts));
 		printf(", certificate \"%s\" serial %llu by CA %s, valid "
 		    "before %s", cr->key_id != NULL ? cr->key_id : "",
 		    (unsigned long long)cr->serial, cr->ca_fp, ts);

@@ -596,12 +596,7 @@ session_audit_auth(struct session *s, const char *user, ssh_key key,
 		audit_rec_str(&r, "ca", cr->ca_fp);
 		if (cr->principal != NULL)
 			audit_rec_str(&r, "principal", cr->principal);
-		if (cr->valid_before == CRED_FOREVER)
-			snprintf(ts, sizeof(ts), "forever");
-		else
-			audit_format_ts(cr->valid_before > UINT64_MAX / 1000 ?
-			    UINT64_MAX : cr->valid_before * 1000, ts,
-			    sizeof(ts));
+		credential_valid_before(cr, ts, sizeof(ts));
 		audit_rec_str(&r, "valid_before", ts);
 	}
 	if (cr != NULL && cr->force_command != NULL)

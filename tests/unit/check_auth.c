@@ -1137,6 +1137,13 @@ START_TEST(tampered_certificate_refused)
 	set_trusted_cas(NULL);
 	k = tampered_cert(hash);
 	assert_refused(login(k), "bad CA signature");
+	/*
+	 * Trust first, signature last: the signature of a CA nobody trusts
+	 * is never verified (a peer must not choose what hopd verifies).
+	 */
+	ca_set_free(cfg.trusted_cas);
+	cfg.trusted_cas = NULL;
+	assert_refused(login(k), "CA not trusted");
 	ssh_key_free(k);
 }
 END_TEST
