@@ -313,6 +313,7 @@ explain_key(const struct config *cfg, const char *user, const char *path,
 		*rc = EXIT_ERROR;
 		return false;
 	}
+	memset(&req, 0, sizeof(req));
 	req.cfg = cfg;
 	req.user = user;
 	req.key = key;

@@ -723,6 +723,7 @@ session_auth_work(uv_work_t *work)
 	struct session_auth_job	*j = work->data;
 	struct auth_request	 req;
 
+	memset(&req, 0, sizeof(req));
 	req.cfg = j->cfg;
 	req.user = j->user;
 	req.key = j->key;
