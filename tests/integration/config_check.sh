@@ -1,16 +1,19 @@
 #!/bin/bash
 # hopd -t checks the files the configuration names, not only its text: a
 # host key that is missing, not a key, a directory, unreadable or too weak,
-# an audit log that cannot be written and an authorized_keys directory that
-# is not there each fail with one "FILE: key: reason" line; a good
-# configuration prints "configuration ok", exits 0 and creates nothing.
+# an audit log that cannot be written, an authorized_keys or
+# authorized_principals directory that is not there, a revoked_keys file
+# that does not parse, and a trusted_user_ca_keys line that is no key
+# (named with the CA file's own line) each fail with one "FILE: key:
+# reason" line; a good configuration prints "configuration ok", exits 0 and creates nothing.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 ssh-keygen -q -t ed25519 -N '' -C hopd-test -f "$T/host_key"
 mkdir -p "$T/keys" "$T/logs"
 
-# conf HOST_KEY [AUDIT_LOG [AUTHORIZED_KEYS]]: writes $HOPD_CONF.
+# conf HOST_KEY [AUDIT_LOG [AUTHORIZED_KEYS [EXTRA]]]: writes $HOPD_CONF;
+# EXTRA is more [server] lines.
 conf() {
 	cat > "$HOPD_CONF" <<EOF2
 [server]
@@ -18,6 +21,7 @@ listen = 127.0.0.1:2222
 host_key = $1
 authorized_keys = ${3:-$T/keys/%u}
 audit_log = ${2:-$T/logs/audit.jsonl}
+${4:-}
 
 [user alice]
 allow = 127.0.0.1:22
@@ -87,6 +91,30 @@ step "missing_authorized_keys_directory_is_named"
 conf "$T/host_key" "" "$T/nokeys/%u"
 check_fails "a missing authorized_keys directory" \
     "$T/nokeys: authorized_keys: No such file or directory"
+
+step "missing_authorized_principals_directory_is_named"
+conf "$T/host_key" "" "" "authorized_principals = $T/noprinc/%u"
+check_fails "a missing authorized_principals directory" \
+    "$T/noprinc: authorized_principals: No such file or directory"
+
+step "revoked_keys_that_do_not_parse_are_named"
+echo "not a key" > "$T/revoked"
+conf "$T/host_key" "" "" "revoked_keys = $T/revoked"
+check_fails "a revoked_keys file that does not parse" \
+    "$T/revoked: revoked_keys: "
+assert_file_contains "$T/t.err" "every key is refused" \
+    "hopd -t on a bad revoked_keys"
+: > "$T/revoked"
+conf "$T/host_key" "" "" "revoked_keys = $T/revoked"
+"$HOPD" -t -f "$HOPD_CONF" > "$T/t.out" 2> "$T/t.err" ||
+    fail "hopd -t with an empty revoked_keys: $(cat "$T/t.err")"
+
+step "trusted_user_ca_keys_line_that_is_no_key_is_named"
+ssh-keygen -q -t ed25519 -N '' -f "$T/ca"
+{ cat "$T/ca.pub"; echo "ssh-ed25519 AAAAnotbase64"; } > "$T/cas"
+conf "$T/host_key" "" "" "trusted_user_ca_keys = $T/cas"
+check_fails "a CA file with a bad line" \
+    "trusted_user_ca_keys: $T/cas:2: "
 
 step "every_problem_is_reported_once"
 conf "$T/garbage" "$T/nowhere/audit.jsonl" "$T/nokeys/%u"
