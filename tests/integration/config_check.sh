@@ -5,7 +5,8 @@
 # authorized_principals directory that is not there, a revoked_keys file
 # that does not parse, and a trusted_user_ca_keys line that is no key
 # (named with the CA file's own line) each fail with one "FILE: key:
-# reason" line; a good configuration prints "configuration ok", exits 0 and creates nothing.
+# reason" line; a good configuration prints "configuration ok", exits 0
+# and creates nothing.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
