@@ -372,8 +372,14 @@ revoked_status(struct revoked *r, char *buf, size_t len)
 	return rc;
 }
 
-enum cred_revocation
-revoked_check_key(struct revoked *r, const uint8_t *blob, size_t len,
+/*
+ * The one lookup, as sshd: the key (for a certificate, its certified key),
+ * and for a certificate its serial and key id under its CA, and the CA's
+ * own key.  ca NULL: a plain key.
+ */
+static enum cred_revocation
+revoked_lookup(struct revoked *r, const uint8_t *key, size_t keylen,
+    const uint8_t *ca, size_t calen, uint64_t serial, const char *key_id,
     const char **why)
 {
 	enum cred_revocation	rc = CRED_NOT_REVOKED;
@@ -385,42 +391,33 @@ revoked_check_key(struct revoked *r, const uint8_t *blob, size_t len,
 	if (r->krl == NULL) {
 		rc = CRED_UNUSABLE;
 		*why = "revoked_keys unusable: every key is refused";
-	} else if (krl_key_revoked(r->krl, blob, len, NULL)) {
+	} else if (krl_key_revoked(r->krl, key, keylen, NULL)) {
 		rc = CRED_REVOKED;
-		*why = "key revoked";
-	}
-	pthread_mutex_unlock(&r->mu);
-	return rc;
-}
-
-/* As sshd: the certificate itself, its key, and the key of its CA. */
-enum cred_revocation
-revoked_check_cert(struct revoked *r, const struct cert *c, const char **why)
-{
-	enum cred_revocation	rc = CRED_NOT_REVOKED;
-
-	*why = NULL;
-	if (r == NULL)
-		return CRED_NOT_REVOKED;
-	pthread_mutex_lock(&r->mu);
-	if (r->krl == NULL) {
-		rc = CRED_UNUSABLE;
-		*why = "revoked_keys unusable: every key is refused";
-	} else if (krl_cert_revoked(r->krl, c->ca.blob, c->ca.blob_len,
-	    c->serial, c->key_id, NULL)) {
+		*why = ca != NULL ? "certificate key revoked" : "key revoked";
+	} else if (ca != NULL && krl_cert_revoked(r->krl, ca, calen, serial,
+	    key_id, NULL)) {
 		rc = CRED_REVOKED;
 		*why = "certificate revoked";
-	} else if (krl_key_revoked(r->krl, c->key.blob, c->key.blob_len,
-	    NULL)) {
-		rc = CRED_REVOKED;
-		*why = "certificate key revoked";
-	} else if (krl_key_revoked(r->krl, c->ca.blob, c->ca.blob_len,
-	    NULL)) {
+	} else if (ca != NULL && krl_key_revoked(r->krl, ca, calen, NULL)) {
 		rc = CRED_REVOKED;
 		*why = "certificate CA revoked";
 	}
 	pthread_mutex_unlock(&r->mu);
 	return rc;
+}
+
+enum cred_revocation
+revoked_check_key(struct revoked *r, const uint8_t *blob, size_t len,
+    const char **why)
+{
+	return revoked_lookup(r, blob, len, NULL, 0, 0, NULL, why);
+}
+
+enum cred_revocation
+revoked_check_cert(struct revoked *r, const struct cert *c, const char **why)
+{
+	return revoked_lookup(r, c->key.blob, c->key.blob_len, c->ca.blob,
+	    c->ca.blob_len, c->serial, c->key_id, why);
 }
 
 /* ---------------------------------------------------------------- credential */
@@ -444,38 +441,19 @@ bool
 credential_still_valid(const struct credential *cr, const struct config *cfg,
     const char **why)
 {
-	struct revoked	*r = cfg->revoked;
-	const char	*w = NULL;
-	bool		 ok = true;
-
 	*why = NULL;
 	if (cr->key_blob == NULL)
 		return true;
-	if (r != NULL) {
-		pthread_mutex_lock(&r->mu);
-		if (r->krl == NULL) {
-			ok = false;
-			w = "revoked_keys unusable: every key is refused";
-		} else if (krl_key_revoked(r->krl, cr->key_blob,
-		    cr->key_len, NULL)) {
-			ok = false;
-			w = cr->is_cert ? "certificate key revoked" :
-			    "key revoked";
-		} else if (cr->is_cert && (krl_cert_revoked(r->krl,
-		    cr->ca_blob, cr->ca_len, cr->serial, cr->key_id, NULL) ||
-		    krl_key_revoked(r->krl, cr->ca_blob, cr->ca_len, NULL))) {
-			ok = false;
-			w = "certificate revoked";
-		}
-		pthread_mutex_unlock(&r->mu);
-	}
-	if (ok && cr->is_cert && cr->ca_from_file &&
+	if (revoked_lookup(cfg->revoked, cr->key_blob, cr->key_len,
+	    cr->is_cert ? cr->ca_blob : NULL, cr->ca_len, cr->serial,
+	    cr->key_id, why) != CRED_NOT_REVOKED)
+		return false;
+	if (cr->is_cert && cr->ca_from_file &&
 	    !ca_set_contains(cfg->trusted_cas, cr->ca_blob, cr->ca_len)) {
-		ok = false;
-		w = "certificate CA no longer trusted";
+		*why = "certificate CA no longer trusted";
+		return false;
 	}
-	*why = w;
-	return ok;
+	return true;
 }
 
 void
