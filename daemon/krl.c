@@ -1,20 +1,19 @@
 /*
  * krl: parses OpenSSH's revoked-keys file (a binary KRL or a list of
  * public keys) into sorted arrays, and answers sshd's revocation questions
- * from them.  The rules are OpenSSH's (krl.c, authfile.c, sshkey.c of 9.2
- * and 10.0); where they differ or cannot be followed, the stricter choice
- * is made and said where it is made.
+ * from them.  The rules are OpenSSH's (krl.c, authfile.c of 9.2 and 10.0);
+ * the keys it reads (CAs, a list's lines) are read by cert.c, as every key
+ * in hopd is.  Where OpenSSH's rules differ or cannot be followed, the
+ * stricter choice is made and said where it is made.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
 
+#include "cert.h"
 #include "krl.h"
 #include "wire.h"
 
@@ -29,23 +28,21 @@
 #define SECTION_SHA256		5
 #define SECTION_EXTENSION	255
 
-#define CERT_SERIAL_LIST	0x20
-#define CERT_SERIAL_RANGE	0x21
-#define CERT_SERIAL_BITMAP	0x22
-#define CERT_KEY_ID		0x23
-#define CERT_EXTENSION		0x39
+/* Subsections of a certificates section. */
+#define SUB_SERIAL_LIST		0x20
+#define SUB_SERIAL_RANGE	0x21
+#define SUB_SERIAL_BITMAP	0x22
+#define SUB_KEY_ID		0x23
+#define SUB_EXTENSION		0x39
 
 #define SHA1_BYTES		20
 #define SHA256_BYTES		32
 
-/* sshbuf's limits: bignums (also KRL bitmaps) and EC points. */
-#define MPINT_MAX_BYTES		(16384 / 8)
-#define ECPOINT_MAX_BYTES	((528 * 2 / 8) + 1)
-#define RSA_MIN_BITS		1024
-#define ED25519_PK_BYTES	32
-#define CERT_PRINCIPALS_MAX	256
-#define CERT_TYPE_USER		1
-#define CERT_TYPE_HOST		2
+/* sshbuf's limit on a bignum, which a serial bitmap is read as. */
+#define BITMAP_MAX_BYTES	(16384 / 8)
+
+/* Longer than any key type name, certificate or not. */
+#define KEY_TYPE_NAME_MAX	64
 
 #define ARENA_CHUNK_BYTES	(64 * 1024)
 
@@ -88,7 +85,7 @@ struct krl {
 	bool		 is_list;
 	uint64_t	 version;
 	uint8_t		*data;		/* copy of a KRL file */
-	struct chunk	*arena;		/* canonical key blobs */
+	struct chunk	*arena;		/* CA keys, a list's keys */
 	size_t		 nentries;
 	struct bytes	*keys;		/* explicit, or a list's */
 	size_t		 nkeys, ckeys;
@@ -100,49 +97,20 @@ struct krl {
 	size_t		 ncas, ccas;
 };
 
-enum key_kind {
-	KIND_RSA, KIND_DSA, KIND_ECDSA, KIND_ED25519, KIND_ECDSA_SK,
-	KIND_ED25519_SK
-};
-
 /*
- * The key types sshd knows by their full names.  sshkey_from_blob also
- * takes short names ("RSA") inside a blob; ssh-keygen never writes them,
- * and they are refused here.
+ * The security key types, which sshd reads and hopd never accepts
+ * (cert.c refuses them).  A CA or a list line of one is kept, unread, as
+ * the bytes it holds, which can equal no key hopd looks up, rather than
+ * refusing a file sshd reads.
  */
-static const struct key_type {
+static const struct sk_type {
 	const char	*name;
-	const char	*cert_name;
-	enum key_kind	 kind;
-	const char	*curve;
-	int		 nid;
-} key_types[] = {
-	{ "ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", KIND_ED25519,
-	    NULL, 0 },
-	{ "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	    KIND_ECDSA, "nistp256", NID_X9_62_prime256v1 },
-	{ "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-	    KIND_ECDSA, "nistp384", NID_secp384r1 },
-	{ "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
-	    KIND_ECDSA, "nistp521", NID_secp521r1 },
-	{ "ssh-rsa", "ssh-rsa-cert-v01@openssh.com", KIND_RSA, NULL, 0 },
-	{ "ssh-dss", "ssh-dss-cert-v01@openssh.com", KIND_DSA, NULL, 0 },
-	{ "sk-ecdsa-sha2-nistp256@openssh.com",
-	    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", KIND_ECDSA_SK,
-	    "nistp256", NID_X9_62_prime256v1 },
-	{ "sk-ssh-ed25519@openssh.com",
-	    "sk-ssh-ed25519-cert-v01@openssh.com", KIND_ED25519_SK, NULL, 0 },
-};
-
-#define KEY_ALLOW_CERT	0x1	/* a certificate: its key is written */
-#define KEY_CHECK	0x2	/* EC points valid, as sshkey_from_blob */
-#define KEY_RSA_MIN	0x4	/* RSA modulus of at least 1024 bits */
-
-/* Where a canonical plain key blob is written (never longer than read). */
-struct out {
-	uint8_t		*p;
-	size_t		 len, size;
-	bool		 bad;
+	bool		 cert;
+} sk_types[] = {
+	{ "sk-ecdsa-sha2-nistp256@openssh.com", false },
+	{ "sk-ssh-ed25519@openssh.com", false },
+	{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", true },
+	{ "sk-ssh-ed25519-cert-v01@openssh.com", true },
 };
 
 struct parse {
@@ -256,64 +224,31 @@ add_bytes(struct parse *ps, struct bytes **arr, size_t *n, size_t *cap,
 	return 0;
 }
 
-/* Room for len bytes in the arena; arena_commit keeps what was used. */
-static uint8_t *
-arena_reserve(struct krl *krl, size_t len)
+/* A copy of len bytes in the arena, which lives as long as the KRL. */
+static int
+arena_copy(struct parse *ps, const uint8_t *p, size_t len, struct bytes *out)
 {
+	struct krl	*krl = ps->krl;
 	struct chunk	*c = krl->arena;
 	size_t		 size;
 
-	if (c != NULL && c->size - c->used >= len)
-		return c->data + c->used;
-	size = len > ARENA_CHUNK_BYTES ? len : ARENA_CHUNK_BYTES;
-	if ((c = malloc(sizeof(*c) + size)) == NULL)
-		return NULL;
-	c->used = 0;
-	c->size = size;
-	c->next = krl->arena;
-	krl->arena = c;
-	return c->data;
-}
-
-static void
-arena_commit(struct krl *krl, size_t len)
-{
-	krl->arena->used += len;
-}
-
-static void
-out_bytes(struct out *o, const void *p, size_t len)
-{
-	if (o->bad || len > o->size - o->len) {
-		o->bad = true;
-		return;
+	if (c == NULL || c->size - c->used < len) {
+		size = len > ARENA_CHUNK_BYTES ? len : ARENA_CHUNK_BYTES;
+		if ((c = malloc(sizeof(*c) + size)) == NULL) {
+			fail(ps, "out of memory");
+			return -1;
+		}
+		c->used = 0;
+		c->size = size;
+		c->next = krl->arena;
+		krl->arena = c;
 	}
 	if (len > 0)
-		memcpy(o->p + o->len, p, len);
-	o->len += len;
-}
-
-static void
-out_u32(struct out *o, size_t v)
-{
-	uint8_t	n[4];
-
-	if (v > UINT32_MAX) {
-		o->bad = true;
-		return;
-	}
-	n[0] = (uint8_t)(v >> 24);
-	n[1] = (uint8_t)(v >> 16);
-	n[2] = (uint8_t)(v >> 8);
-	n[3] = (uint8_t)v;
-	out_bytes(o, n, sizeof(n));
-}
-
-static void
-out_string(struct out *o, const void *p, size_t len)
-{
-	out_u32(o, len);
-	out_bytes(o, p, len);
+		memcpy(c->data + c->used, p, len);
+	out->p = c->data + c->used;
+	out->len = len;
+	c->used += len;
+	return 0;
 }
 
 /*
@@ -338,346 +273,53 @@ read_cstring(struct wire *w, const uint8_t **p, size_t *len)
 	return 0;
 }
 
-/*
- * An mpint as sshbuf_get_bignum2_bytes_direct reads it: not negative, at
- * most 16384 bits, leading zeros dropped.  *bits is its size in bits.
- */
+/* A key blob's type name: its first string.  0 or -1. */
 static int
-read_mpint(struct wire *w, const uint8_t **p, size_t *len, size_t *bits,
-    const char **why)
+blob_type(const uint8_t *blob, size_t len, const uint8_t **name,
+    size_t *namelen)
 {
-	const uint8_t	*d;
-	size_t		 n;
-	unsigned	 top;
-
-	if (wire_string(w, &d, &n) == -1) {
-		*why = "truncated";
-		return -1;
-	}
-	if (n > 0 && (d[0] & 0x80) != 0) {
-		*why = "negative number";
-		return -1;
-	}
-	if (n > MPINT_MAX_BYTES + 1 ||
-	    (n == MPINT_MAX_BYTES + 1 && d[0] != 0)) {
-		*why = "number too large";
-		return -1;
-	}
-	while (n > 0 && d[0] == 0) {
-		d++;
-		n--;
-	}
-	*p = d;
-	*len = n;
-	*bits = 0;
-	if (n > 0) {
-		for (top = d[0]; top != 0; top >>= 1)
-			(*bits)++;
-		*bits += 8 * (n - 1);
-	}
-	return 0;
-}
-
-/* Writes an mpint as sshbuf_put_bignum2_bytes: minimal, never negative. */
-static void
-out_mpint(struct out *o, const uint8_t *p, size_t len)
-{
-	static const uint8_t	zero = 0;
-	size_t			pad = len > 0 && (p[0] & 0x80) != 0;
-
-	out_u32(o, len + pad);
-	out_bytes(o, &zero, pad);
-	out_bytes(o, p, len);
-}
-
-/* sshkey_ec_validate_public() of OpenSSH, on an uncompressed point. */
-static int
-ec_point_valid(int nid, const uint8_t *p, size_t len)
-{
-	EC_GROUP	*g = NULL;
-	EC_POINT	*q = NULL, *nq = NULL;
-	BIGNUM		*x = NULL, *y = NULL, *tmp = NULL;
-	const BIGNUM	*order;
-	int		 ok = 0;
-
-	if ((g = EC_GROUP_new_by_curve_name(nid)) == NULL ||
-	    (q = EC_POINT_new(g)) == NULL || (nq = EC_POINT_new(g)) == NULL ||
-	    (x = BN_new()) == NULL || (y = BN_new()) == NULL ||
-	    (tmp = BN_new()) == NULL)
-		goto out;
-	/* oct2point refuses a point that is not on the curve. */
-	if (EC_POINT_oct2point(g, q, p, len, NULL) != 1 ||
-	    EC_POINT_is_at_infinity(g, q))
-		goto out;
-	if ((order = EC_GROUP_get0_order(g)) == NULL ||
-	    EC_POINT_get_affine_coordinates(g, q, x, y, NULL) != 1)
-		goto out;
-	if (BN_num_bits(x) <= BN_num_bits(order) / 2 ||
-	    BN_num_bits(y) <= BN_num_bits(order) / 2)
-		goto out;
-	if (EC_POINT_mul(g, nq, NULL, q, order, NULL) != 1 ||
-	    EC_POINT_is_at_infinity(g, nq) != 1)
-		goto out;
-	if (!BN_sub(tmp, order, BN_value_one()) ||
-	    BN_cmp(x, tmp) >= 0 || BN_cmp(y, tmp) >= 0)
-		goto out;
-	ok = 1;
- out:
-	BN_free(x);
-	BN_free(y);
-	BN_free(tmp);
-	EC_POINT_free(q);
-	EC_POINT_free(nq);
-	EC_GROUP_free(g);
-	return ok ? 0 : -1;
-}
-
-/* The public fields of a key of type kt, written canonically to o. */
-static int
-read_public(struct wire *w, const struct key_type *kt, int flags,
-    struct out *o, const char **why)
-{
-	const uint8_t	*p, *q;
-	size_t		 len, qlen, bits;
-	int		 i;
-
-	switch (kt->kind) {
-	case KIND_RSA:
-	case KIND_DSA:
-		/* RSA: e, n.  DSA: p, q, g, y (OpenSSH 9.2 still has it). */
-		for (i = 0; i < (kt->kind == KIND_RSA ? 2 : 4); i++) {
-			if (read_mpint(w, &p, &len, &bits, why) == -1)
-				return -1;
-			out_mpint(o, p, len);
-		}
-		if (kt->kind == KIND_RSA && (flags & KEY_RSA_MIN) &&
-		    bits < RSA_MIN_BITS) {
-			*why = "RSA key shorter than 1024 bits";
-			return -1;
-		}
-		break;
-	case KIND_ECDSA:
-	case KIND_ECDSA_SK:
-		if (read_cstring(w, &p, &len) == -1 ||
-		    wire_string(w, &q, &qlen) == -1) {
-			*why = "truncated";
-			return -1;
-		}
-		if (!wire_eq(p, len, kt->curve)) {
-			*why = "curve does not match the key type";
-			return -1;
-		}
-		if (qlen == 0 || qlen > ECPOINT_MAX_BYTES || q[0] != 0x04) {
-			*why = "EC point not uncompressed";
-			return -1;
-		}
-		if ((flags & KEY_CHECK) && ec_point_valid(kt->nid, q,
-		    qlen) == -1) {
-			*why = "invalid EC point";
-			return -1;
-		}
-		out_string(o, kt->curve, strlen(kt->curve));
-		out_string(o, q, qlen);
-		break;
-	case KIND_ED25519:
-	case KIND_ED25519_SK:
-		if (wire_string(w, &p, &len) == -1) {
-			*why = "truncated";
-			return -1;
-		}
-		if (len != ED25519_PK_BYTES) {
-			*why = "Ed25519 key not 32 bytes";
-			return -1;
-		}
-		out_string(o, p, len);
-		break;
-	}
-	if (kt->kind == KIND_ECDSA_SK || kt->kind == KIND_ED25519_SK) {
-		/* The security key's application. */
-		if (read_cstring(w, &p, &len) == -1) {
-			*why = "bad application string";
-			return -1;
-		}
-		out_string(o, p, len);
-	}
-	return 0;
-}
-
-static int
-read_plain_key(const uint8_t *, size_t, int, struct out *,
-    const struct key_type **, bool *, const char **);
-
-/*
- * The rest of a certificate after its public key, as sshkey.c's
- * cert_parse, except that the CA's signature is not verified: that needs
- * every signature algorithm, and a revocation list is the administrator's
- * own file.
- */
-static int
-read_cert_body(struct wire *w, const char **why)
-{
-	struct wire	 sub;
-	const uint8_t	*p;
-	size_t		 len, n;
-	uint64_t	 u64;
-	uint32_t	 type;
-	uint8_t		*ca;
-	struct out	 o;
-	int		 rc;
-
-	if (wire_u64(w, &u64) == -1 || wire_u32(w, &type) == -1 ||
-	    read_cstring(w, &p, &len) == -1) {
-		*why = "bad certificate";
-		return -1;
-	}
-	if (type != CERT_TYPE_USER && type != CERT_TYPE_HOST) {
-		*why = "unknown certificate type";
-		return -1;
-	}
-	if (wire_sub(w, &sub) == -1) {
-		*why = "bad certificate";
-		return -1;
-	}
-	for (n = 0; sub.len > 0; n++) {
-		if (n >= CERT_PRINCIPALS_MAX ||
-		    read_cstring(&sub, &p, &len) == -1) {
-			*why = "bad certificate principals";
-			return -1;
-		}
-	}
-	if (wire_u64(w, &u64) == -1 || wire_u64(w, &u64) == -1) {
-		*why = "bad certificate";
-		return -1;
-	}
-	/* Critical options, then extensions: pairs of strings. */
-	for (n = 0; n < 2; n++) {
-		if (wire_sub(w, &sub) == -1) {
-			*why = "bad certificate";
-			return -1;
-		}
-		while (sub.len > 0) {
-			if (wire_string(&sub, &p, &len) == -1 ||
-			    wire_string(&sub, &p, &len) == -1) {
-				*why = "bad certificate options";
-				return -1;
-			}
-		}
-	}
-	if (wire_string(w, &p, &len) == -1 ||	/* reserved */
-	    wire_string(w, &p, &len) == -1) {	/* signature key */
-		*why = "bad certificate";
-		return -1;
-	}
-	if ((ca = malloc(len > 0 ? len : 1)) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	o.p = ca;
-	o.len = 0;
-	o.size = len;
-	o.bad = false;
-	rc = read_plain_key(p, len, KEY_CHECK | KEY_RSA_MIN, &o, NULL, NULL,
-	    why);
-	free(ca);
-	if (rc == -1)
-		return -1;
-	if (wire_string(w, &p, &len) == -1) {	/* signature */
-		*why = "bad certificate";
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Reads a whole key blob as sshkey_from_blob does and writes the plain
- * key's canonical blob (what sshkey_to_blob writes after dropping any
- * certificate) to o, which has room for len bytes.  *ktp, *certp: what
- * the blob was (either may be NULL).
- */
-static int
-read_plain_key(const uint8_t *blob, size_t len, int flags, struct out *o,
-    const struct key_type **ktp, bool *certp, const char **why)
-{
-	struct wire		 w;
-	const struct key_type	*kt = NULL;
-	const uint8_t		*name, *p;
-	size_t			 namelen, plen, i;
-	bool			 cert = false;
+	struct wire	w;
 
 	wire_init(&w, blob, len);
-	if (read_cstring(&w, &name, &namelen) == -1) {
-		*why = "truncated key";
-		return -1;
-	}
-	for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
-		if (wire_eq(name, namelen, key_types[i].name)) {
-			kt = &key_types[i];
-			break;
-		}
-		if (wire_eq(name, namelen, key_types[i].cert_name)) {
-			kt = &key_types[i];
-			cert = true;
-			break;
-		}
-	}
-	if (kt == NULL) {
-		*why = "unknown key type";
-		return -1;
-	}
-	if (cert && !(flags & KEY_ALLOW_CERT)) {
-		*why = "a certificate where a plain key is needed";
-		return -1;
-	}
-	if (cert && wire_string(&w, &p, &plen) == -1) {	/* nonce */
-		*why = "truncated key";
-		return -1;
-	}
-	out_string(o, kt->name, strlen(kt->name));
-	if (read_public(&w, kt, flags, o, why) == -1)
-		return -1;
-	if (cert && read_cert_body(&w, why) == -1)
-		return -1;
-	if (!wire_done(&w)) {
-		*why = w.bad ? "truncated key" : "trailing data after key";
-		return -1;
-	}
-	if (o->bad) {
-		*why = "key too long";
-		return -1;
-	}
-	if (ktp != NULL)
-		*ktp = kt;
-	if (certp != NULL)
-		*certp = cert;
-	return 0;
+	return wire_string(&w, name, namelen);
 }
 
 /*
- * Reads a key blob into the arena as its canonical plain blob.  *ktp,
- * *certp: what the blob was (either may be NULL).
+ * Whether a key blob's type name is a certificate's (cert_type_name()),
+ * which cert_parse() rather than pubkey_parse() reads.  A blob too short
+ * to have a name, or with one longer than any type's, is not.
  */
-static int
-store_plain_key(struct parse *ps, const uint8_t *blob, size_t len,
-    int flags, struct bytes *key, const struct key_type **ktp, bool *certp)
+static bool
+blob_is_cert(const uint8_t *blob, size_t len)
 {
-	struct out	 o;
-	const char	*why = "invalid key";
+	const uint8_t	*name;
+	size_t		 namelen;
+	char		 buf[KEY_TYPE_NAME_MAX + 1];
 
-	if ((o.p = arena_reserve(ps->krl, len)) == NULL) {
-		fail(ps, "out of memory");
-		return -1;
-	}
-	o.len = 0;
-	o.size = len;
-	o.bad = false;
-	if (read_plain_key(blob, len, flags, &o, ktp, certp, &why) == -1) {
-		fail(ps, "%s", why);
-		return -1;
-	}
-	arena_commit(ps->krl, o.len);
-	key->p = o.p;
-	key->len = o.len;
-	return 0;
+	if (blob_type(blob, len, &name, &namelen) == -1 ||
+	    namelen > KEY_TYPE_NAME_MAX || memchr(name, '\0', namelen) != NULL)
+		return false;
+	memcpy(buf, name, namelen);
+	buf[namelen] = '\0';
+	return cert_type_name(buf);
+}
+
+/*
+ * Whether a key blob is of a security key type, or (cert_too) of the
+ * certificate type of one.
+ */
+static bool
+blob_is_sk(const uint8_t *blob, size_t len, bool cert_too)
+{
+	const uint8_t	*name;
+	size_t		 namelen, i;
+
+	if (blob_type(blob, len, &name, &namelen) == -1)
+		return false;
+	for (i = 0; i < sizeof(sk_types) / sizeof(sk_types[0]); i++)
+		if (wire_eq(name, namelen, sk_types[i].name))
+			return !sk_types[i].cert || cert_too;
+	return false;
 }
 
 /* An extension section: name, critical, contents; only optional ones. */
@@ -733,21 +375,36 @@ add_bitmap(struct parse *ps, struct krl_ca *ca, struct wire *w)
 {
 	struct bitmap	*b;
 	const uint8_t	*p;
-	const char	*why;
-	size_t		 len, bits;
+	size_t		 len;
 	uint64_t	 offset, high;
+	unsigned	 top;
 
-	if (wire_u64(w, &offset) == -1) {
+	if (wire_u64(w, &offset) == -1 || wire_string(w, &p, &len) == -1) {
 		fail(ps, "truncated serial bitmap");
 		return -1;
 	}
-	if (read_mpint(w, &p, &len, &bits, &why) == -1) {
-		fail(ps, "serial bitmap: %s", why);
+	/*
+	 * A bignum, as sshbuf_get_bignum2_bytes_direct reads it: not
+	 * negative, at most 16384 bits, leading zeros dropped.
+	 */
+	if (len > 0 && (p[0] & 0x80) != 0) {
+		fail(ps, "serial bitmap: negative number");
 		return -1;
+	}
+	if (len > BITMAP_MAX_BYTES + 1 ||
+	    (len == BITMAP_MAX_BYTES + 1 && p[0] != 0)) {
+		fail(ps, "serial bitmap: number too large");
+		return -1;
+	}
+	while (len > 0 && p[0] == 0) {
+		p++;
+		len--;
 	}
 	if (len == 0)
 		return 0;
-	high = bits - 1;
+	/* The highest set bit. */
+	for (high = 8 * (uint64_t)(len - 1), top = p[0]; top > 1; top >>= 1)
+		high++;
 	if (offset == 0 && (p[len - 1] & 1) != 0) {
 		fail(ps, "serial 0 revoked");
 		return -1;
@@ -770,6 +427,32 @@ add_bitmap(struct parse *ps, struct krl_ca *ca, struct wire *w)
 	b->bits = p;
 	b->len = len;
 	return 0;
+}
+
+/*
+ * The CA of a certificates section, by pubkey_parse(): its canonical blob
+ * into the arena (a security key's bytes, unread).  A key it refuses
+ * refuses the KRL, as sshd refuses one it cannot read (OpenSSH 10 a DSA
+ * key, which 9.2 read); sshd would take a certificate, which can never
+ * equal a certificate's signing key: refused too.
+ */
+static int
+read_ca_key(struct parse *ps, const uint8_t *blob, size_t len,
+    struct bytes *key)
+{
+	struct pubkey	pk;
+	char		why[128];
+	int		rc;
+
+	if (blob_is_sk(blob, len, false))
+		return arena_copy(ps, blob, len, key);
+	if (pubkey_parse(blob, len, &pk, why, sizeof(why)) == -1) {
+		fail(ps, "CA key: %s", why);
+		return -1;
+	}
+	rc = arena_copy(ps, pk.blob, pk.blob_len, key);
+	pubkey_free(&pk);
+	return rc;
 }
 
 /* One KRL_SECTION_CERTIFICATES: the CA, then its subsections. */
@@ -797,12 +480,7 @@ parse_certs(struct parse *ps, struct wire *w)
 	}
 	ca = &krl->cas[krl->ncas++];
 	memset(ca, 0, sizeof(*ca));
-	/*
-	 * sshkey_from_blob would take a certificate as the CA, which can
-	 * never equal a certificate's signing key: refused.
-	 */
-	if (len > 0 && store_plain_key(ps, blob, len, KEY_CHECK | KEY_RSA_MIN,
-	    &ca->key, NULL, NULL) == -1)
+	if (len > 0 && read_ca_key(ps, blob, len, &ca->key) == -1)
 		return -1;
 
 	while (w->len > 0) {
@@ -811,7 +489,7 @@ parse_certs(struct parse *ps, struct wire *w)
 			return -1;
 		}
 		switch (type) {
-		case CERT_SERIAL_LIST:
+		case SUB_SERIAL_LIST:
 			while (sub.len > 0) {
 				if (wire_u64(&sub, &lo) == -1) {
 					fail(ps, "truncated serial list");
@@ -821,7 +499,7 @@ parse_certs(struct parse *ps, struct wire *w)
 					return -1;
 			}
 			break;
-		case CERT_SERIAL_RANGE:
+		case SUB_SERIAL_RANGE:
 			if (wire_u64(&sub, &lo) == -1 ||
 			    wire_u64(&sub, &hi) == -1) {
 				fail(ps, "truncated serial range");
@@ -830,11 +508,11 @@ parse_certs(struct parse *ps, struct wire *w)
 			if (add_range(ps, ca, lo, hi) == -1)
 				return -1;
 			break;
-		case CERT_SERIAL_BITMAP:
+		case SUB_SERIAL_BITMAP:
 			if (add_bitmap(ps, ca, &sub) == -1)
 				return -1;
 			break;
-		case CERT_KEY_ID:
+		case SUB_KEY_ID:
 			while (sub.len > 0) {
 				if (read_cstring(&sub, &p, &plen) == -1) {
 					fail(ps, "bad key id");
@@ -845,7 +523,7 @@ parse_certs(struct parse *ps, struct wire *w)
 					return -1;
 			}
 			break;
-		case CERT_EXTENSION:
+		case SUB_EXTENSION:
 			if (parse_extension(ps, &sub) == -1)
 				return -1;
 			break;
@@ -862,7 +540,15 @@ parse_certs(struct parse *ps, struct wire *w)
 	return 0;
 }
 
-/* Explicit keys (stored as they are: sshd compares the bytes) or hashes. */
+/*
+ * Explicit keys or hashes, stored as they are, not read.  sshd compares an
+ * explicit key's bytes with the canonical blob of the key it checks; a
+ * blob pubkey_parse() accepts is already canonical (it takes only
+ * canonical encodings and builds the same bytes back), and one it refuses
+ * (DSA, sk-*, a non-canonical number) can equal no blob of a key hopd
+ * accepted.  Reading each would cost a key object per entry, up to half a
+ * millisecond for P-384.
+ */
 static int
 parse_blobs(struct parse *ps, struct wire *w, struct bytes **arr, size_t *n,
     size_t *cap, size_t want)
@@ -969,21 +655,60 @@ parse_binary(struct parse *ps, const uint8_t *buf, size_t len)
 }
 
 /*
+ * The key a list line's blob revokes, read by cert.c into the arena: a
+ * plain key's canonical blob (pubkey_parse()), or a certificate's key
+ * (cert_parse(): sshd's sshkey_equal_public compares a certificate line's
+ * key).  sshd's sshkey_from_blob also checks the certificate's CA
+ * signature; hopd does not: a bad one names the key all the same, and
+ * cert_verify_ca() refuses ssh-rsa (SHA-1) signatures that sshd takes
+ * there, so checking could only refuse files sshd reads.  A blob that
+ * cert.c refuses refuses the file (fail closed), among them DSA keys
+ * (OpenSSH 10 refuses them too), RSA keys under 1024 bits (sshd skips
+ * them) and non-canonical numbers (sshd reads them by value).
+ */
+static int
+store_line_key(struct parse *ps, const uint8_t *blob, size_t len,
+    struct bytes *key)
+{
+	struct pubkey	 pk;
+	struct cert	 c;
+	char		 why[128];
+	int		 rc;
+
+	if (blob_is_cert(blob, len)) {
+		if (cert_parse(blob, len, &c, why, sizeof(why)) == -1) {
+			fail(ps, "%s", why);
+			return -1;
+		}
+		rc = arena_copy(ps, c.key.blob, c.key.blob_len, key);
+		cert_free(&c);
+		return rc;
+	}
+	if (pubkey_parse(blob, len, &pk, why, sizeof(why)) == -1) {
+		fail(ps, "%s", why);
+		return -1;
+	}
+	rc = arena_copy(ps, pk.blob, pk.blob_len, key);
+	pubkey_free(&pk);
+	return rc;
+}
+
+/*
  * One line of a list of keys, as authfile.c's sshkey_in_file() reads it
  * with sshkey_read(): "type base64 [comment]"; no options.  The line ends
- * at a newline or, as a C string does, at a NUL.
+ * at a newline or, as a C string does, at a NUL.  The type must be the
+ * blob's own, exactly.
  */
 static int
 parse_line(struct parse *ps, const char *s, size_t len)
 {
-	const struct key_type	*kt = NULL, *blobkt;
-	const char		*end = s + len, *t, *b;
-	struct bytes		 key;
-	uint8_t			*blob;
-	char			*tmp;
-	size_t			 i, tlen, n, bloblen;
-	bool			 cert = false, blobcert;
-	int			 rc;
+	const char	*end = s + len, *t, *b;
+	const uint8_t	*name;
+	struct bytes	 key;
+	uint8_t		*blob;
+	char		*tmp;
+	size_t		 tlen, n, bloblen, namelen;
+	int		 rc;
 
 	if ((t = memchr(s, '\0', len)) != NULL)
 		end = t;
@@ -997,19 +722,6 @@ parse_line(struct parse *ps, const char *s, size_t len)
 	if (t == end) {
 		fail(ps, "no key after \"%.*s\"", tlen > 40 ? 40 : (int)tlen,
 		    s);
-		return -1;
-	}
-	for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
-		if (wire_eq((const uint8_t *)s, tlen, key_types[i].name) ||
-		    wire_eq((const uint8_t *)s, tlen, key_types[i].cert_name)) {
-			kt = &key_types[i];
-			cert = !wire_eq((const uint8_t *)s, tlen, kt->name);
-			break;
-		}
-	}
-	if (kt == NULL) {
-		fail(ps, "unknown key type \"%.*s\"",
-		    tlen > 40 ? 40 : (int)tlen, s);
 		return -1;
 	}
 	while (t < end && (*t == ' ' || *t == '\t'))
@@ -1035,19 +747,18 @@ parse_line(struct parse *ps, const char *s, size_t len)
 		fail(ps, "bad base64 key");
 		return -1;
 	}
-	/*
-	 * Its key is what sshd compares (sshkey_equal_public).  RSA keys
-	 * under 1024 bits, which sshd skips, are kept: revoking is harmless.
-	 */
-	rc = store_plain_key(ps, blob, bloblen, KEY_ALLOW_CERT | KEY_CHECK,
-	    &key, &blobkt, &blobcert);
+	if (blob_type(blob, bloblen, &name, &namelen) == -1 ||
+	    namelen != tlen || memcmp(name, s, tlen) != 0) {
+		fail(ps, "key type \"%.*s\" does not match its blob",
+		    tlen > 40 ? 40 : (int)tlen, s);
+		rc = -1;
+	} else if (blob_is_sk(blob, bloblen, true))
+		rc = arena_copy(ps, blob, bloblen, &key);
+	else
+		rc = store_line_key(ps, blob, bloblen, &key);
 	free(blob);
 	if (rc == -1)
 		return -1;
-	if (blobkt != kt || blobcert != cert) {
-		fail(ps, "key type does not match its blob");
-		return -1;
-	}
 	return add_bytes(ps, &ps->krl->keys, &ps->krl->nkeys,
 	    &ps->krl->ckeys, key.p, key.len);
 }
@@ -1257,44 +968,32 @@ bytes_find(const struct bytes *arr, size_t n, const uint8_t *p, size_t len)
 }
 
 /*
- * The canonical plain blob of a key handed in, in a new buffer, or NULL
- * when out of memory.  A blob that does not read as a key is looked up
- * as it is (it can only equal an explicit key).
+ * A plain blob is looked up as it is given: hopd's callers give the
+ * canonical blob pubkey_parse() or cert_parse() made, and reading it again
+ * would only cost.  A certificate is reduced to its key, as sshd does;
+ * when cert_parse() refuses it (or memory runs out) it cannot tell.
  */
-static uint8_t *
-canonical_key(const uint8_t *blob, size_t len, size_t *outlen)
-{
-	struct out	 o;
-	const char	*why;
-
-	if ((o.p = malloc(len > 0 ? len : 1)) == NULL)
-		return NULL;
-	o.len = 0;
-	o.size = len;
-	o.bad = false;
-	/* Points need no check here: a bad one matches nothing anyway. */
-	if (read_plain_key(blob, len, KEY_ALLOW_CERT, &o, NULL, NULL,
-	    &why) == -1) {
-		if (len > 0)
-			memcpy(o.p, blob, len);
-		o.len = len;
-	}
-	*outlen = o.len;
-	return o.p;
-}
-
 bool
 krl_key_revoked(const struct krl *krl, const uint8_t *blob, size_t len,
     const char **why)
 {
-	uint8_t		*key, sha256[SHA256_BYTES], sha1[SHA1_BYTES];
+	struct cert	 c;
+	const uint8_t	*key = blob;
+	uint8_t		 sha256[SHA256_BYTES], sha1[SHA1_BYTES];
 	unsigned int	 n = 0;
-	size_t		 keylen;
+	size_t		 keylen = len;
 	bool		 revoked = true;
-	const char	*reason = "cannot tell (out of memory)";
+	const char	*reason = NULL;
 
-	if ((key = canonical_key(blob, len, &keylen)) == NULL)
-		goto out;
+	memset(&c, 0, sizeof(c));
+	if (blob_is_cert(blob, len)) {
+		if (cert_parse(blob, len, &c, NULL, 0) == -1) {
+			reason = "cannot tell (certificate not readable)";
+			goto out;
+		}
+		key = c.key.blob;
+		keylen = c.key.blob_len;
+	}
 	if (krl->nsha1s > 0) {
 		if (EVP_Digest(key, keylen, sha1, &n, EVP_sha1(), NULL) != 1 ||
 		    n != SHA1_BYTES) {
@@ -1323,7 +1022,7 @@ krl_key_revoked(const struct krl *krl, const uint8_t *blob, size_t len,
 	}
 	revoked = false;
  out:
-	free(key);
+	cert_free(&c);
 	if (revoked && why != NULL)
 		*why = reason;
 	return revoked;
@@ -1407,23 +1106,17 @@ krl_cert_revoked(const struct krl *krl, const uint8_t *ca_blob,
     size_t ca_len, uint64_t serial, const char *key_id, const char **why)
 {
 	const struct krl_ca	*ca;
-	uint8_t			*key;
-	size_t			 keylen;
+	const char		*reason = NULL;
 	bool			 revoked = true;
-	const char		*reason = "cannot tell (out of memory)";
 
 	if (key_id == NULL)
 		key_id = "";
-	if (krl->ncas == 0) {
-		revoked = false;
-		goto out;
-	}
-	if ((key = canonical_key(ca_blob, ca_len, &keylen)) == NULL)
-		goto out;
-	/* An empty blob would find the any-CA section; no CA is empty. */
-	ca = keylen > 0 ? ca_find(krl, key, keylen) : NULL;
-	free(key);
-	if (ca != NULL && ca_revokes(ca, serial, key_id, &reason))
+	/*
+	 * The CA's blob as given, as krl_key_revoked() takes a plain key.
+	 * An empty one would find the any-CA section; no CA is empty.
+	 */
+	if (ca_len > 0 && (ca = ca_find(krl, ca_blob, ca_len)) != NULL &&
+	    ca_revokes(ca, serial, key_id, &reason))
 		goto out;
 	if ((ca = ca_find(krl, NULL, 0)) != NULL &&
 	    ca_revokes(ca, serial, key_id, &reason))

@@ -41,18 +41,20 @@ void	krl_free(struct krl *);
 /*
  * Whether a key is revoked: by an explicit key, a SHA-1 or SHA-256
  * fingerprint of its plain blob, or (a list) an equal key.  Give the
- * plain key blob; a certificate blob is reduced to its key, as sshd
- * does.  True also when it cannot tell (memory exhaustion).  When
- * revoked and why is not NULL, *why names the kind of entry.
+ * canonical plain key blob (struct pubkey's blob), which is compared as
+ * given; a certificate blob is reduced to its key by cert_parse(), as
+ * sshd does.  True also when it cannot tell (a certificate cert_parse()
+ * refuses, memory exhaustion).  When revoked and why is not NULL, *why
+ * names the kind of entry.
  */
 bool	krl_key_revoked(const struct krl *, const uint8_t *, size_t,
 	    const char **why);
 
 /*
- * Whether a certificate of the CA whose plain key blob is given is
- * revoked by serial (not serial 0, which sshd never looks up) or by key
- * id, under that CA or under the any-CA section.  False for a list (it
- * revokes keys only).  True also when it cannot tell.
+ * Whether a certificate of the CA whose canonical plain key blob is given
+ * (struct cert's ca.blob, compared as given) is revoked by serial (not
+ * serial 0, which sshd never looks up) or by key id, under that CA or
+ * under the any-CA section.  False for a list (it revokes keys only).
  */
 bool	krl_cert_revoked(const struct krl *, const uint8_t *ca, size_t,
 	    uint64_t serial, const char *key_id, const char **why);

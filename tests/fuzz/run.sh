@@ -31,7 +31,7 @@ $cc $flags $(pkg-config --cflags libcrypto) -o "$out/fuzz_cert" \
     $(pkg-config --libs libcrypto)
 # shellcheck disable=SC2086,SC2046
 $cc $flags $(pkg-config --cflags libcrypto) -o "$out/fuzz_krl" \
-    tests/fuzz/fuzz_krl.c daemon/krl.c daemon/wire.c \
+    tests/fuzz/fuzz_krl.c daemon/krl.c daemon/cert.c daemon/wire.c \
     $(pkg-config --libs libcrypto)
 
 status=0

@@ -3,6 +3,8 @@
  * range, id, key, sha1, sha256 and hash specs, an any-CA section and
  * serials dense and sparse enough for every encoding), the list-of-keys
  * form, and malformed inputs built by hand or by cutting and flipping.
+ * Keys are read by cert.c: these pin what krl.c does with what it accepts
+ * and refuses.
  */
 #include <check.h>
 #include <stdint.h>
@@ -11,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "cert.h"
 #include "krl.h"
 #include "wire.h"
 
@@ -134,6 +137,19 @@ static const char K4_B64[] =
 static const char K5_B64[] =
     "AAAAC3NzaC1lZDI1NTE5AAAAILKetmZLTB4hbq65VX4UdeVVfR1aDrVZW1kp5WGI"
     "E1dh";
+
+/* ssh-dss 1024, made by ssh-keygen 9.2 -t dsa: a type hopd never takes. */
+static const char DSA_B64[] =
+    "AAAAB3NzaC1kc3MAAACBAIyeTWEecmFu+vxLjHEhNk8z1SRnsrfRmVfhLH9EHjPa"
+    "wfevZ78Gr+KtfPGt8W3sFYbhBkNteCZRoX6p+DBqvou2KvCLgyXTV/bivD+z060S"
+    "4QDI+IRMXo3CJH6UVwy9lYJo6LR19JcnMoHVHkcXpQGW6HMnNVt1wNKe0uDO6Kd7"
+    "AAAAFQCaZ5pw/cczIIaI1uRqkWxa9iPa9QAAAIBmocubnBUPa9GuybTcd/9oTBFx"
+    "ALbgmCd16kDFFVamYS5yJmp9LhaKX2Kpw9wzNCiBg4FmAZipR5xYi2HQXw8e4wYE"
+    "DeFlJB4E4KF8qXssfmNceL5iNy3WPTlMPj3dGUYSAI3L3iqwqS96reLHsTo3Iwl+"
+    "xZYekRxNTHkOQac5WAAAAIAdEjRjcIAGpJZ4X/JX41N+zSesn0ZkkdQ9wjvGCJnr"
+    "Vfbzw+/yRLqbN4+FeOOj7KXEGm8EKq7DqMHWuDgEFLVXxptljNcQMHUmqD53Q72Z"
+    "MgaPQwX7n4rwWoHT4BhNTvofFbQXDlSVKepeoEXkK6FPl206fddfx6fMihZI9iyi"
+    "Lw==";
 
 /* ssh-ed25519-cert-v01@openssh.com */
 static const char U1_CERT_B64[] =
@@ -574,13 +590,30 @@ START_TEST(list_of_keys_revokes_equal_keys)
 }
 END_TEST
 
-/* sshkey_equal_public compares numbers: a needless 0 still matches. */
-START_TEST(list_key_matched_by_value_not_encoding)
+/* One list line: TYPE, then BLOB in base64. */
+static struct buf
+list_line(const char *type, const uint8_t *blob, size_t len)
+{
+	struct buf	 line = { NULL, 0 };
+	char		*enc;
+
+	enc = malloc(4 * ((len + 2) / 3) + 1);
+	ck_assert_ptr_nonnull(enc);
+	EVP_EncodeBlock((unsigned char *)enc, blob, (int)len);
+	put(&line, type, strlen(type));
+	put(&line, " ", 1);
+	put(&line, enc, strlen(enc));
+	put(&line, "\n", 1);
+	free(enc);
+	return line;
+}
+
+/* u3 (RSA) with a needless 0x00 before its modulus, which has one already. */
+static struct buf
+noncanonical_u3(void)
 {
 	struct blob	 k = b64(U3_B64);
-	struct buf	 nc = { NULL, 0 }, line = { NULL, 0 };
-	struct krl	*krl;
-	char		 enc[2048], err[256];
+	struct buf	 nc = { NULL, 0 };
 	size_t		 elen, nlen;
 
 	/* ssh-rsa, e, n: n (257 bytes, 0x00 first) gets another 0x00. */
@@ -593,18 +626,238 @@ START_TEST(list_key_matched_by_value_not_encoding)
 	put_u8(&nc, 0);
 	put(&nc, k.p + elen + 4, nlen);
 	ck_assert_uint_eq(nc.len, k.len + 1);
-	EVP_EncodeBlock((unsigned char *)enc, nc.p, (int)nc.len);
-	put(&line, "ssh-rsa ", 8);
-	put(&line, enc, strlen(enc));
+	free(k.p);
+	return nc;
+}
+
+/*
+ * sshd reads a needless 0 by value and would revoke u3; pubkey_parse()
+ * takes canonical numbers only, and skipping the line would miss that
+ * revocation: the file is refused (fail closed).  It was read by value
+ * when krl.c had its own reader.
+ */
+START_TEST(list_line_with_noncanonical_number_refused)
+{
+	struct buf	 nc = noncanonical_u3(), line;
+	struct krl	*krl;
+	char		 err[256];
+
+	line = list_line("ssh-rsa", nc.p, nc.len);
+	krl = krl_parse(line.p, line.len, err, sizeof(err));
+	ck_assert_ptr_null(krl);
+	ck_assert_msg(strncmp(err, "line 1: ", 8) == 0 &&
+	    strstr(err, "non-canonical") != NULL, "%s", err);
+	free(nc.p);
+	free(line.p);
+}
+END_TEST
+
+/*
+ * A plain blob is compared as given: hopd hands in pubkey_parse()'s
+ * canonical blobs, and a non-canonical one is no key hopd ever accepted.
+ * (Before, krl.c read it again and found u3.)
+ */
+START_TEST(plain_blob_looked_up_as_given)
+{
+	struct blob	 k = b64(U3_B64);
+	struct buf	 nc = noncanonical_u3(), line;
+	struct krl	*krl;
+	char		 err[256];
+
+	line = list_line("ssh-rsa", k.p, k.len);
 	krl = krl_parse(line.p, line.len, err, sizeof(err));
 	ck_assert_msg(krl != NULL, "%s", err);
 	ck_assert(key_revoked(krl, U3_B64, "listed key"));
-	/* And the non-canonical blob handed in is read as its value too. */
-	ck_assert(krl_key_revoked(krl, nc.p, nc.len, NULL));
+	ck_assert(!krl_key_revoked(krl, nc.p, nc.len, NULL));
+	/* Nor is a blob that reads as no key at all "cannot tell". */
+	ck_assert(!krl_key_revoked(krl, (const uint8_t *)"junk", 4, NULL));
 	krl_free(krl);
 	free(k.p);
 	free(nc.p);
 	free(line.p);
+}
+END_TEST
+
+/*
+ * A certificate handed in is reduced to its key by cert_parse(); one it
+ * refuses (here: a byte after the signature) cannot be told, so it is
+ * revoked, under every kind of file.  (Before, it was looked up as it
+ * was, and was not revoked.)
+ */
+START_TEST(unreadable_certificate_revoked_as_cannot_tell)
+{
+	static const char *const files[] = { KRL_EMPTY_B64, KRL_FULL_B64 };
+	struct blob	 c = b64(U1_CERT_B64);
+	struct krl	*krl;
+	const char	*why = NULL;
+	uint8_t		*p;
+	size_t		 i;
+
+	p = malloc(c.len + 1);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, c.p, c.len);
+	p[c.len] = 0;
+	for (i = 0; i < NITEMS(files); i++) {
+		krl = parse_b64(files[i]);
+		ck_assert(!krl_key_revoked(krl, c.p, c.len, NULL));
+		ck_assert(krl_key_revoked(krl, p, c.len + 1, &why));
+		ck_assert_str_eq(why, "cannot tell (certificate not readable)");
+		krl_free(krl);
+	}
+	krl = krl_parse((const uint8_t *)"", 0, NULL, 0);
+	ck_assert_ptr_nonnull(krl);
+	ck_assert(krl_key_revoked(krl, p, c.len + 1, NULL));
+	krl_free(krl);
+	free(p);
+	free(c.p);
+}
+END_TEST
+
+/* An sk-ssh-ed25519@openssh.com key blob (any 32 bytes, application). */
+static struct buf
+sk_ed25519_blob(const char *type)
+{
+	struct buf	b = { NULL, 0 };
+	uint8_t		pk[32];
+
+	memset(pk, 0x42, sizeof(pk));
+	put_string(&b, type, strlen(type));
+	put_string(&b, pk, sizeof(pk));
+	put_string(&b, "ssh:", 4);
+	return b;
+}
+
+/*
+ * Explicit keys are stored as they are, as sshd compares them: a key of a
+ * type pubkey_parse() refuses (DSA, a security key) or bytes that are no
+ * key at all do not refuse the KRL, and can match only the same bytes.
+ */
+START_TEST(explicit_key_of_unread_type_kept)
+{
+	struct blob	 dsa = b64(DSA_B64), k1 = b64(K1_B64);
+	struct buf	 sk = sk_ed25519_blob("sk-ssh-ed25519@openssh.com");
+	struct buf	 k = { NULL, 0 }, sect = { NULL, 0 };
+	struct krl	*krl;
+	const char	*why = NULL;
+	char		 err[256], desc[256];
+
+	put_string(&sect, dsa.p, dsa.len);
+	put_string(&sect, sk.p, sk.len);
+	put_string(&sect, "junk", 4);
+	put_string(&sect, k1.p, k1.len);
+	put_header(&k, 1);
+	put_u8(&k, 2);
+	put_buf(&k, &sect);
+	krl = parse_buf(&k, err, sizeof(err));
+	ck_assert_msg(krl != NULL, "%s", err);
+	ck_assert(key_revoked(krl, K1_B64, "explicit key"));
+	ck_assert(krl_key_revoked(krl, dsa.p, dsa.len, &why));
+	ck_assert_str_eq(why, "explicit key");
+	ck_assert(!key_revoked(krl, K2_B64, NULL));
+	ck_assert(!key_revoked(krl, U1_CERT_B64, NULL));
+	krl_describe(krl, desc, sizeof(desc));
+	ck_assert_msg(strstr(desc, ": 4 keys,") != NULL, "%s", desc);
+	krl_free(krl);
+	free(dsa.p);
+	free(k1.p);
+	free(sk.p);
+	free(k.p);
+	free(sect.p);
+}
+END_TEST
+
+/*
+ * sshd reads security keys in a list and hopd never accepts one: such a
+ * line is kept as its bytes rather than refusing the file.  Its type
+ * must still be its blob's.
+ */
+START_TEST(list_security_key_line_kept)
+{
+	struct buf	 sk = sk_ed25519_blob("sk-ssh-ed25519@openssh.com");
+	struct buf	 b, line;
+	struct krl	*krl;
+	char		 err[256], desc[64];
+
+	b = list_line("sk-ssh-ed25519@openssh.com", sk.p, sk.len);
+	put(&b, "ssh-ed25519 ", 12);
+	put(&b, K1_B64, strlen(K1_B64));
+	krl = krl_parse(b.p, b.len, err, sizeof(err));
+	ck_assert_msg(krl != NULL, "%s", err);
+	ck_assert(key_revoked(krl, K1_B64, "listed key"));
+	ck_assert(!key_revoked(krl, K2_B64, NULL));
+	krl_describe(krl, desc, sizeof(desc));
+	ck_assert_str_eq(desc, "list of 2 keys");
+	krl_free(krl);
+
+	line = list_line("sk-ecdsa-sha2-nistp256@openssh.com", sk.p, sk.len);
+	ck_assert_ptr_null(krl_parse(line.p, line.len, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "does not match its blob") != NULL, "%s",
+	    err);
+	free(line.p);
+	free(b.p);
+	free(sk.p);
+}
+END_TEST
+
+/*
+ * A certificate line revokes its key whatever its CA signature: sshd's
+ * reader checks it, but a bad one names the key all the same, and
+ * cert_verify_ca() refuses SHA-1 signatures sshd takes there.
+ */
+START_TEST(list_certificate_line_not_checked_for_its_signature)
+{
+	struct blob	 c = b64(U2_CERT_B64);
+	struct cert	 parsed;
+	struct buf	 line;
+	struct krl	*krl;
+	char		 err[256];
+
+	c.p[c.len - 1] ^= 1;		/* the last byte of ECDSA s */
+	ck_assert_int_eq(cert_parse(c.p, c.len, &parsed, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(cert_verify_ca(&parsed, err, sizeof(err)), -1);
+	cert_free(&parsed);
+	line = list_line("ecdsa-sha2-nistp384-cert-v01@openssh.com", c.p,
+	    c.len);
+	krl = krl_parse(line.p, line.len, err, sizeof(err));
+	ck_assert_msg(krl != NULL, "%s", err);
+	ck_assert(key_revoked(krl, U2_B64, "listed key"));
+	krl_free(krl);
+	free(line.p);
+
+	/* One cert_parse() refuses refuses the file. */
+	c.p = realloc(c.p, c.len + 1);
+	ck_assert_ptr_nonnull(c.p);
+	c.p[c.len] = 0;
+	line = list_line("ecdsa-sha2-nistp384-cert-v01@openssh.com", c.p,
+	    c.len + 1);
+	ck_assert_ptr_null(krl_parse(line.p, line.len, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "line 1: ", 8) == 0, "%s", err);
+	free(line.p);
+	free(c.p);
+}
+END_TEST
+
+/*
+ * sshd skips an RSA key under 1024 bits in a list; pubkey_parse() refuses
+ * it, and so does the file (fail closed).  Before, krl.c kept the key.
+ */
+START_TEST(list_rsa_key_under_1024_bits_refused)
+{
+	struct buf	 key = { NULL, 0 }, line;
+	uint8_t		 n[127];
+	char		 err[256];
+
+	memset(n, 0x5b, sizeof(n));	/* 1015 bits, odd */
+	put_string(&key, "ssh-rsa", 7);
+	put_string(&key, "\x01\x00\x01", 3);
+	put_string(&key, n, sizeof(n));
+	line = list_line("ssh-rsa", key.p, key.len);
+	ck_assert_ptr_null(krl_parse(line.p, line.len, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, "line 1: ", 8) == 0 &&
+	    strstr(err, "1015 bits") != NULL, "%s", err);
+	free(line.p);
+	free(key.p);
 }
 END_TEST
 
@@ -629,6 +882,8 @@ static const struct {
 	/* sshd's sshkey_in_file sees "\r" as a key line: an error. */
 	{ "crlf_blank_line", "\r\n", "", "" },
 	{ "second_line_bad", "ssh-ed25519 ", K1_B64, "\nx y\n" },
+	/* OpenSSH 10 refuses them (9.2 read them); so does pubkey_parse. */
+	{ "dsa_key", "ssh-dss ", DSA_B64, "\n" },
 };
 
 START_TEST(malformed_list_refused)
@@ -795,7 +1050,7 @@ enum build {
 	B_UNKNOWN_SECTION, B_CRITICAL_EXTENSION, B_CRITICAL_CERT_EXTENSION,
 	B_UNKNOWN_CERT_SUB, B_SHORT_SHA1, B_LONG_SHA256, B_RANGE_TRAILING,
 	B_KEY_ID_NUL, B_CA_IS_CERT, B_CA_BAD_ED25519, B_CA_SHORT_RSA,
-	B_CA_BAD_POINT, B_CA_UNKNOWN_TYPE, B_SERIAL_LIST_PARTIAL,
+	B_CA_BAD_POINT, B_CA_DSA, B_CA_UNKNOWN_TYPE, B_SERIAL_LIST_PARTIAL,
 	B_COMMENT_NUL, B_CA_TRAILING,
 	B_BAD_COUNT,
 	/* accepted from here on */
@@ -959,6 +1214,7 @@ build(enum build what)
 	case B_CA_BAD_ED25519:
 	case B_CA_SHORT_RSA:
 	case B_CA_BAD_POINT:
+	case B_CA_DSA:
 	case B_CA_UNKNOWN_TYPE:
 	default:
 		break;
@@ -984,6 +1240,10 @@ build(enum build what)
 			kb = b64(CA2_B64);
 			put(&ca, kb.p, kb.len);
 			ca.p[ca.len - 1] ^= 1;
+		} else if (what == B_CA_DSA) {
+			/* OpenSSH 10 refuses it (9.2 read it). */
+			kb = b64(DSA_B64);
+			put(&ca, kb.p, kb.len);
 		} else {
 			kb.p = NULL;
 			put_string(&ca, "ssh-foo", 7);
@@ -1063,6 +1323,43 @@ START_TEST(odd_but_valid_krl_accepted)
 }
 END_TEST
 
+/*
+ * A CA of a security key type, which sshd reads and hopd never trusts, is
+ * kept as its bytes: the KRL is not refused, and those bytes alone find
+ * its section.
+ */
+START_TEST(security_key_ca_kept_as_bytes)
+{
+	struct buf	 sk = sk_ed25519_blob("sk-ssh-ed25519@openssh.com");
+	struct buf	 k = { NULL, 0 }, sect = { NULL, 0 };
+	struct buf	 subs = { NULL, 0 };
+	struct krl	*krl;
+	char		 err[256], desc[256];
+	static const uint64_t serial[] = { 5 };
+
+	sub_serials(&subs, 0x20, serial, 1);
+	put_buf(&sect, &sk);
+	put_string(&sect, NULL, 0);
+	put(&sect, subs.p, subs.len);
+	put_header(&k, 1);
+	put_u8(&k, 1);
+	put_buf(&k, &sect);
+	krl = parse_buf(&k, err, sizeof(err));
+	ck_assert_msg(krl != NULL, "%s", err);
+	ck_assert(krl_cert_revoked(krl, sk.p, sk.len, 5, "x", NULL));
+	ck_assert(!krl_cert_revoked(krl, sk.p, sk.len, 6, "x", NULL));
+	ck_assert(!cert_revoked(krl, CA_B64, 5, "x"));
+	krl_describe(krl, desc, sizeof(desc));
+	ck_assert_msg(strstr(desc, "; 1 CAs: 1 serial ranges") != NULL, "%s",
+	    desc);
+	krl_free(krl);
+	free(k.p);
+	free(sect.p);
+	free(subs.p);
+	free(sk.p);
+}
+END_TEST
+
 START_TEST(entries_over_cap_refused)
 {
 	struct buf	 subs = { NULL, 0 }, k, list;
@@ -1121,7 +1418,12 @@ krl_suite(void)
 	tcase_add_test(tc, empty_krl_revokes_nothing);
 	tcase_add_test(tc, empty_file_is_empty_list);
 	tcase_add_test(tc, list_of_keys_revokes_equal_keys);
-	tcase_add_test(tc, list_key_matched_by_value_not_encoding);
+	tcase_add_test(tc, plain_blob_looked_up_as_given);
+	tcase_add_test(tc, unreadable_certificate_revoked_as_cannot_tell);
+	tcase_add_test(tc, explicit_key_of_unread_type_kept);
+	tcase_add_test(tc, list_security_key_line_kept);
+	tcase_add_test(tc, list_certificate_line_not_checked_for_its_signature);
+	tcase_add_test(tc, security_key_ca_kept_as_bytes);
 	tcase_add_test(tc, nul_ends_line_text);
 	suite_add_tcase(s, tc);
 
@@ -1134,6 +1436,8 @@ krl_suite(void)
 	tcase_add_loop_test(tc, flipped_bytes_never_crash, 0,
 	    NITEMS(krl_fixtures));
 	tcase_add_test(tc, bad_magic_and_version_refused);
+	tcase_add_test(tc, list_line_with_noncanonical_number_refused);
+	tcase_add_test(tc, list_rsa_key_under_1024_bits_refused);
 	tcase_add_loop_test(tc, malformed_krl_refused, 0, B_BAD_COUNT);
 	tcase_add_loop_test(tc, odd_but_valid_krl_accepted, B_BAD_COUNT,
 	    B_COUNT);
