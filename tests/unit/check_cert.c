@@ -665,9 +665,12 @@ START_TEST(ed25519_key_of_wrong_length_refused)
 }
 END_TEST
 
-/* The point of the fixture P-256 user key, copied. */
+/*
+ * The third field of a fixture key blob, copied: the point of an ECDSA
+ * key (after type and curve), the modulus of an RSA key (after type and e).
+ */
 static struct buf
-p256_point(void)
+third_field(const char *b64)
 {
 	struct buf	 q = { NULL, 0 };
 	struct wire	 w;
@@ -675,7 +678,7 @@ p256_point(void)
 	uint8_t		*blob;
 	size_t		 len, n;
 
-	blob = decode(U_P256, &len);
+	blob = decode(b64, &len);
 	wire_init(&w, blob, len);
 	(void)wire_string(&w, &p, &n);
 	(void)wire_string(&w, &p, &n);
@@ -687,7 +690,7 @@ p256_point(void)
 
 START_TEST(ecdsa_curve_name_must_match_type)
 {
-	struct buf	b, q = p256_point();
+	struct buf	b, q = third_field(U_P256);
 
 	b = key_blob("ecdsa-sha2-nistp256", "nistp384", 8, q.p, q.len);
 	assert_key_refused(&b, "curve \"nistp384\" in a ecdsa-sha2-nistp256");
@@ -708,7 +711,7 @@ END_TEST
 
 START_TEST(ecdsa_point_off_curve_or_compressed_refused)
 {
-	struct buf	b, q = p256_point();
+	struct buf	b, q = third_field(U_P256);
 	uint8_t		inf = 0;
 
 	q.p[q.len - 1] ^= 1;
@@ -734,25 +737,6 @@ START_TEST(ecdsa_point_off_curve_or_compressed_refused)
 }
 END_TEST
 
-/* The modulus of the fixture 1024-bit RSA key, as its mpint payload. */
-static struct buf
-rsa_modulus(void)
-{
-	struct buf	 n = { NULL, 0 };
-	struct wire	 w;
-	const uint8_t	*p;
-	uint8_t		*blob;
-	size_t		 len, l;
-
-	blob = decode(U_RSA, &len);
-	wire_init(&w, blob, len);
-	(void)wire_string(&w, &p, &l);
-	(void)wire_string(&w, &p, &l);
-	ck_assert_int_eq(wire_string(&w, &p, &l), 0);
-	buf_put(&n, p, l);
-	free(blob);
-	return n;
-}
 
 static struct buf
 rsa_blob(const void *e, size_t elen, const void *n, size_t nlen)
@@ -762,7 +746,7 @@ rsa_blob(const void *e, size_t elen, const void *n, size_t nlen)
 
 START_TEST(rsa_key_checks)
 {
-	struct buf	 b, n = rsa_modulus(), big = { NULL, 0 };
+	struct buf	 b, n = third_field(U_RSA), big = { NULL, 0 };
 	struct pubkey	 k;
 	const uint8_t	 e65537[] = { 1, 0, 1 }, e3[] = { 3 }, e1[] = { 1 };
 	const uint8_t	 even[] = { 1, 0, 0 }, zero_e[] = { 0, 1, 0, 1 };
