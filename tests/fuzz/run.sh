@@ -35,7 +35,10 @@ $cc $flags $(pkg-config --cflags libcrypto) -o "$out/fuzz_krl" \
     $(pkg-config --libs libcrypto)
 
 status=0
-for target in target config cert krl; do
+# shellcheck disable=SC2086
+$cc $flags -o "$out/fuzz_proxy" tests/fuzz/fuzz_proxy.c daemon/proxy.c \
+    daemon/addr.c
+for target in target config cert krl proxy; do
 	mkdir -p "$out/corpus/$target" "$out/crashes/$target"
 	echo "fuzz: $target for ${seconds}s"
 	FUZZ_TMPDIR="$out/tmp" "$out/fuzz_$target" \
