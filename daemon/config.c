@@ -440,20 +440,102 @@ config_add_listen(struct config_ctx *ctx, const struct ip_addr *ip,
 	return 0;
 }
 
+/*
+ * The words after the address: proxy_protocol=v1|v2|off and
+ * proxy_from=CIDR[,CIDR...] (both, or neither with the protocol on).
+ */
+static int
+server_listen_options(struct config_ctx *ctx, const struct server_key *k,
+    struct listen_addr *la, char *words)
+{
+	char		*w, *save = NULL, *net, *nsave = NULL;
+	const char	*why = NULL;
+	bool		 has_from = false, has_proto = false;
+
+	for (w = strtok_r(words, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (strncmp(w, "proxy_protocol=", 15) == 0 && !has_proto) {
+			has_proto = true;
+			if (strcmp(w + 15, "v1") == 0)
+				la->proxy_version = 1;
+			else if (strcmp(w + 15, "v2") == 0)
+				la->proxy_version = 2;
+			else if (strcmp(w + 15, "off") != 0) {
+				config_error(ctx, k->name, "proxy_protocol is "
+				    "v1, v2 or off, got '%s'",
+				    config_shown(ctx, w + 15));
+				return -1;
+			}
+		} else if (strncmp(w, "proxy_from=", 11) == 0 && !has_from) {
+			has_from = true;
+			for (net = strtok_r(w + 11, ",", &nsave); net != NULL;
+			    net = strtok_r(NULL, ",", &nsave)) {
+				if (la->nproxy_from == LISTEN_PROXY_FROM_MAX) {
+					config_error(ctx, k->name, "more than "
+					    "%d proxy_from networks",
+					    LISTEN_PROXY_FROM_MAX);
+					return -1;
+				}
+				if (addr_parse_cidr(net, &la->proxy_from[
+				    la->nproxy_from].net, &la->proxy_from[
+				    la->nproxy_from].prefix, &why) == -1) {
+					config_error(ctx, k->name, "proxy_from: "
+					    "'%s' is not an address or CIDR "
+					    "(%s)", config_shown(ctx, net),
+					    why != NULL ? why : "malformed");
+					return -1;
+				}
+				la->nproxy_from++;
+			}
+			if (la->nproxy_from == 0) {
+				config_error(ctx, k->name, "proxy_from needs "
+				    "at least one address or CIDR");
+				return -1;
+			}
+		} else {
+			config_error(ctx, k->name, "expected ADDRESS:PORT, then "
+			    "at most one proxy_protocol=v1|v2|off and one "
+			    "proxy_from=CIDR,..., got '%s'",
+			    config_shown(ctx, w));
+			return -1;
+		}
+	}
+	if (la->proxy_version != 0 && !has_from) {
+		config_error(ctx, k->name, "proxy_protocol needs proxy_from: "
+		    "the addresses of the load balancers that may send the "
+		    "header");
+		return -1;
+	}
+	if (la->proxy_version == 0 && has_from) {
+		config_error(ctx, k->name, "proxy_from without "
+		    "proxy_protocol=v1 or v2");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 server_listen(struct config_ctx *ctx, const struct server_key *k,
     const char *value)
 {
 	struct config	*c = ctx->conf;
-	const char	*colon = strrchr(value, ':');
+	const char	*colon;
 	struct ip_addr	 ip;
 	uint16_t	 port;
-	char		*host = NULL;
+	char		*host = NULL, *addr = NULL, *words;
 	size_t		 i;
 	int		 rc = -1;
 
-	if (colon == NULL || (host = strndup(value,
-	    (size_t)(colon - value))) == NULL ||
+	if ((addr = strdup(value)) == NULL) {
+		config_error(ctx, NULL, "out of memory");
+		return -1;
+	}
+	words = addr + strcspn(addr, " \t");
+	if (*words != '\0')
+		*words++ = '\0';
+	colon = strrchr(addr, ':');
+	if (colon == NULL || (host = strndup(addr,
+	    (size_t)(colon - addr))) == NULL ||
 	    addr_parse_ip(host, &ip) == -1 ||
 	    addr_parse_port(colon + 1, &port) == -1) {
 		config_error(ctx, k->name, "expected ADDRESS:PORT with an IP "
@@ -474,9 +556,15 @@ server_listen(struct config_ctx *ctx, const struct server_key *k,
 			    c->listen[i].text);
 			goto out;
 		}
-	rc = config_add_listen(ctx, &ip, port);
+	if (config_add_listen(ctx, &ip, port) == -1)
+		goto out;
+	if (server_listen_options(ctx, k, &c->listen[c->nlisten - 1],
+	    words) == -1)
+		goto out;
+	rc = 0;
  out:
 	free(host);
+	free(addr);
 	return rc;
 }
 

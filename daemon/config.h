@@ -25,10 +25,22 @@
 struct ca_set;
 struct revoked;
 
+#define LISTEN_PROXY_FROM_MAX	16	/* proxy_from entries of one listen */
+
 struct listen_addr {
 	struct ip_addr	ip;
 	uint16_t	port;
 	char		text[ADDR_TEXT_MAX];	/* "127.0.0.1:22", "[::1]:22" */
+	/*
+	 * PROXY protocol: 0 (off), 1 or 2.  Only connections from these
+	 * networks may send the header; any other is closed.
+	 */
+	int		proxy_version;
+	struct {
+		struct ip_addr	net;
+		unsigned	prefix;
+	}		proxy_from[LISTEN_PROXY_FROM_MAX];
+	size_t		nproxy_from;
 };
 
 struct config {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "audit.h"
 #include "config.h"
 #include "log.h"
+#include "proxy.h"
 #include "server.h"
 #include "session.h"
 #include "tunnel.h"
@@ -31,6 +33,8 @@
 #define SERVER_LISTEN_BACKLOG	 511
 #define SERVER_WORKERS_MAX	 256
 #define SERVER_RSA_MIN_BITS	 2048
+/* A balancer sends its PROXY header at once: a slow one is an attack. */
+#define SERVER_PROXY_TIMEOUT_MS	 5000
 
 /* Only what a current ssh-audit passes without warnings. */
 #define SERVER_KEX	"curve25519-sha256,curve25519-sha256@libssh.org"
@@ -66,7 +70,26 @@ struct handoff {
 	int		 fd;
 	struct ip_addr	 peer;
 	uint16_t	 port;
+	char		 via[ADDR_TEXT_MAX];	/* the balancer, or "" */
 };
+
+/*
+ * A connection on a PROXY protocol listener, from a proxy_from address,
+ * whose header is being read (main loop; at most max_startups_full).
+ */
+struct proxy_wait {
+	TAILQ_ENTRY(proxy_wait)	 entry;
+	const struct listener	*l;
+	int			 fd;		/* -1 once handed over */
+	uv_poll_t		 poll;
+	uv_timer_t		 timer;
+	unsigned		 handles;
+	struct ip_addr		 peer;		/* the balancer */
+	uint16_t		 port;
+	uint8_t			 buf[PROXY_MAX_BYTES];
+	size_t			 have;		/* header bytes consumed */
+};
+TAILQ_HEAD(proxy_waits, proxy_wait);
 
 /* Per worker, guarded by server.lock: what the main thread sends it. */
 struct worker_inbox {
@@ -90,6 +113,8 @@ static struct {
 	struct worker_inbox	*inboxes;
 	unsigned		 nworkers;
 	unsigned		 startups;	/* not yet authenticated */
+	struct proxy_waits	 proxy_waits;
+	unsigned		 nproxy_waits;
 	struct startup_source	*sources;
 	size_t			 nsources, cap_sources;
 } server = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -209,7 +234,8 @@ server_pick_worker(void)
 }
 
 static void
-server_hand_over(int fd, const struct ip_addr *peer, uint16_t port)
+server_hand_over(int fd, const struct ip_addr *peer, uint16_t port,
+    const char *via)
 {
 	struct worker	*w = server_pick_worker();
 	struct handoff	*h;
@@ -222,12 +248,179 @@ server_hand_over(int fd, const struct ip_addr *peer, uint16_t port)
 	h->fd = fd;
 	h->peer = *peer;
 	h->port = port;
+	snprintf(h->via, sizeof(h->via), "%s", via != NULL ? via : "");
 	pthread_mutex_lock(&server.lock);
 	h->next = server.inboxes[w->index].conns;
 	server.inboxes[w->index].conns = h;
 	pthread_mutex_unlock(&server.lock);
 	uv_async_send(&w->wakeup);
 }
+
+/* ---------------------------------------------------------------- PROXY */
+
+/* A connection whose PROXY header is refused: closed, and audited. */
+static void
+server_proxy_audit(const struct listener *l, const struct ip_addr *peer,
+    uint16_t port, const char *reason)
+{
+	struct audit_rec	r;
+	char			text[ADDR_TEXT_MAX];
+
+	addr_format_port(peer, port, text, sizeof(text));
+	log_verbose("%s: PROXY header from %s refused: %s", l->addr->text,
+	    text, reason);
+	audit_rec_begin(&r, audit_now_ms(), "proxy_refused", NULL);
+	audit_rec_str(&r, "peer", text);
+	audit_rec_str(&r, "local", l->addr->text);
+	audit_rec_str(&r, "reason", reason);
+	audit_emit(&r);
+}
+
+static void
+server_proxy_closed(uv_handle_t *h)
+{
+	struct proxy_wait	*pw = h->data;
+
+	if (--pw->handles == 0)
+		free(pw);
+}
+
+/* Ends the wait; the fd is closed unless it was handed over. */
+static void
+server_proxy_end(struct proxy_wait *pw)
+{
+	if (pw->fd != -1)
+		close(pw->fd);
+	pw->fd = -1;
+	TAILQ_REMOVE(&server.proxy_waits, pw, entry);
+	server.nproxy_waits--;
+	uv_close((uv_handle_t *)&pw->poll, server_proxy_closed);
+	uv_close((uv_handle_t *)&pw->timer, server_proxy_closed);
+}
+
+static void
+server_proxy_refuse(struct proxy_wait *pw, const char *reason)
+{
+	server_proxy_audit(pw->l, &pw->peer, pw->port, reason);
+	server_proxy_end(pw);
+}
+
+static void
+server_proxy_on_timer(uv_timer_t *timer)
+{
+	server_proxy_refuse(timer->data, "no complete header in time");
+}
+
+/* The header read: the client it names is the peer from now on. */
+static void
+server_proxy_done(struct proxy_wait *pw, const struct proxy_header *hd)
+{
+	struct ip_addr	client = hd->src;
+	char		via[ADDR_TEXT_MAX], text[ADDR_TEXT_MAX];
+
+	if (hd->local) {
+		/* A health check of the balancer: nothing to audit. */
+		log_debug("%s: PROXY LOCAL (health check) closed",
+		    pw->l->addr->text);
+		server_proxy_end(pw);
+		return;
+	}
+	addr_normalize(&client);
+	addr_format_port(&pw->peer, pw->port, via, sizeof(via));
+	if (!server_admit(server.cfg, &client)) {
+		addr_format_port(&client, hd->src_port, text, sizeof(text));
+		log_verbose("refused connection from %s via %s: too many "
+		    "unauthenticated connections", text, via);
+		server_proxy_end(pw);
+		return;
+	}
+	server_hand_over(pw->fd, &client, hd->src_port, via);
+	pw->fd = -1;
+	server_proxy_end(pw);
+}
+
+/*
+ * Peeks at what came, and consumes only header bytes: all of a valid
+ * prefix, or exactly the rest of a complete header, so that the SSH
+ * bytes after it stay in the socket for libssh.
+ */
+static void
+server_proxy_on_readable(uv_poll_t *poll, int status, int events)
+{
+	struct proxy_wait	*pw = poll->data;
+	struct proxy_header	 hd;
+	enum proxy_status	 st;
+	const char		*why = NULL;
+	ssize_t			 n, want;
+
+	if (status < 0) {
+		server_proxy_refuse(pw, "socket error");
+		return;
+	}
+	n = recv(pw->fd, pw->buf + pw->have, sizeof(pw->buf) - pw->have,
+	    MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		server_proxy_refuse(pw, n == 0 ? "closed before a complete "
+		    "header" : "socket error");
+		return;
+	}
+	st = proxy_parse(pw->buf, pw->have + (size_t)n,
+	    pw->l->addr->proxy_version, &hd, &why);
+	if (st == PROXY_BAD) {
+		server_proxy_refuse(pw, why != NULL ? why : "malformed header");
+		return;
+	}
+	want = st == PROXY_OK ? (ssize_t)(hd.len - pw->have) : n;
+	if (recv(pw->fd, pw->buf + pw->have, (size_t)want, 0) != want) {
+		server_proxy_refuse(pw, "socket error");
+		return;
+	}
+	pw->have += (size_t)want;
+	if (st == PROXY_OK)
+		server_proxy_done(pw, &hd);
+}
+
+static void
+server_proxy_start(const struct listener *l, int fd,
+    const struct ip_addr *peer, uint16_t port)
+{
+	const struct listen_addr	*la = l->addr;
+	struct proxy_wait		*pw;
+	size_t				 i;
+
+	for (i = 0; i < la->nproxy_from; i++)
+		if (addr_cidr_contains(&la->proxy_from[i].net,
+		    la->proxy_from[i].prefix, peer))
+			break;
+	if (i == la->nproxy_from) {
+		server_proxy_audit(l, peer, port, "not a proxy_from address");
+		close(fd);
+		return;
+	}
+	if (server.nproxy_waits >= server.cfg->max_startups_full ||
+	    (pw = calloc(1, sizeof(*pw))) == NULL) {
+		log_verbose("%s: too many PROXY headers pending", la->text);
+		close(fd);
+		return;
+	}
+	pw->l = l;
+	pw->fd = fd;
+	pw->peer = *peer;
+	pw->port = port;
+	uv_poll_init_socket(server.loop, &pw->poll, fd);
+	uv_timer_init(server.loop, &pw->timer);
+	pw->poll.data = pw->timer.data = pw;
+	pw->handles = 2;
+	TAILQ_INSERT_TAIL(&server.proxy_waits, pw, entry);
+	server.nproxy_waits++;
+	uv_poll_start(&pw->poll, UV_READABLE, server_proxy_on_readable);
+	uv_timer_start(&pw->timer, server_proxy_on_timer,
+	    SERVER_PROXY_TIMEOUT_MS, 0);
+}
+
+/* ---------------------------------------------------------------- accept */
 
 static void
 server_on_listener(uv_poll_t *poll, int status, int events)
@@ -256,6 +449,11 @@ server_on_listener(uv_poll_t *poll, int status, int events)
 			continue;
 		}
 		addr_normalize(&peer);
+		if (l->addr->proxy_version != 0) {
+			/* Admitted once the header names the client. */
+			server_proxy_start(l, fd, &peer, port);
+			continue;
+		}
 		if (!server_admit(server.cfg, &peer)) {
 			addr_format_port(&peer, port, text, sizeof(text));
 			log_verbose("refused connection from %s: too many "
@@ -265,7 +463,7 @@ server_on_listener(uv_poll_t *poll, int status, int events)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-		server_hand_over(fd, &peer, port);
+		server_hand_over(fd, &peer, port, NULL);
 	}
 }
 
@@ -505,7 +703,8 @@ server_on_wakeup(uv_async_t *async)
 			close(h->fd);
 			server_startup_done(&h->peer);
 		} else
-			session_start(&w->home, h->fd, &h->peer, h->port);
+			session_start(&w->home, h->fd, &h->peer, h->port,
+			    h->via[0] != '\0' ? h->via : NULL);
 		free(h);
 	}
 	if (reload != NULL) {
@@ -556,6 +755,7 @@ server_start(struct config *cfg, uv_loop_t *loop)
 	long		cpus;
 
 	server.loop = loop;
+	TAILQ_INIT(&server.proxy_waits);
 	server.cfg = config_ref(cfg);
 	n = cfg->workers;
 	if (n == 0) {
@@ -632,10 +832,14 @@ server_stop_listening(void)
 {
 	size_t	i;
 
+	struct proxy_wait	*pw;
+
 	for (i = 0; i < server.nlisteners; i++)
 		uv_close((uv_handle_t *)&server.listeners[i].poll,
 		    server_on_listener_closed);
 	server.nlisteners = 0;
+	while ((pw = TAILQ_FIRST(&server.proxy_waits)) != NULL)
+		server_proxy_end(pw);
 }
 
 void

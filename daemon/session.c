@@ -114,6 +114,7 @@ struct session {
 	char			 id[SESSION_ID_LEN + 1];
 	struct ip_addr		 peer_ip;
 	char			 peer[ADDR_TEXT_MAX];
+	char			 via[ADDR_TEXT_MAX];	/* PROXY: the balancer */
 	char			 local[ADDR_TEXT_MAX];
 	enum {
 		SESSION_KEX,
@@ -1244,6 +1245,8 @@ session_audit_start(struct session *s)
 
 	audit_rec_begin(&r, audit_now_ms(), "session_start", s->id);
 	audit_rec_str(&r, "peer", s->peer);
+	if (s->via[0] != '\0')
+		audit_rec_str(&r, "via", s->via);
 	audit_rec_str(&r, "local", s->local);
 	audit_rec_end(&r);
 	audit_emit(&r);
@@ -1267,7 +1270,7 @@ session_make_id(struct session *s)
 
 void
 session_start(struct session_home *home, int fd, const struct ip_addr *peer,
-    uint16_t peer_port)
+    uint16_t peer_port, const char *via)
 {
 	struct session		*s;
 	struct sockaddr_storage	 ss;
@@ -1289,6 +1292,8 @@ session_start(struct session_home *home, int fd, const struct ip_addr *peer,
 	TAILQ_INIT(&s->waitq);
 	session_make_id(s);
 	addr_format_port(peer, peer_port, s->peer, sizeof(s->peer));
+	if (via != NULL)
+		snprintf(s->via, sizeof(s->via), "%s", via);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 &&
 	    addr_from_sockaddr((struct sockaddr *)&ss, &local, &lport) == 0)
 		addr_format_port(&local, lport, s->local, sizeof(s->local));
@@ -1330,7 +1335,8 @@ session_start(struct session_home *home, int fd, const struct ip_addr *peer,
 		    s->cfg->login_grace_time_ms, 0);
 	TAILQ_INSERT_TAIL(&home->sessions, s, entry);
 	__atomic_add_fetch(&home->nsessions, 1, __ATOMIC_RELAXED);
-	log_verbose("session %s: connection from %s", s->id, s->peer);
+	log_verbose("session %s: connection from %s%s%s", s->id, s->peer,
+	    s->via[0] != '\0' ? " via " : "", s->via);
 	session_audit_start(s);
 	session_step(s);
 	session_quickack(s);

@@ -78,7 +78,7 @@ void	session_wait_ssh(struct session *s, struct session_member *m);
 
 /* Takes fd (a connected, non-blocking TCP socket) into home. */
 void	session_start(struct session_home *home, int fd,
-	    const struct ip_addr *peer, uint16_t peer_port);
+	    const struct ip_addr *peer, uint16_t peer_port, const char *via);
 /* Runs the bridge: after every libuv callback that touched s. */
 void	session_step(struct session *s);
 /* Ends s (reason audited); teardown happens in session_step(). */
