@@ -327,6 +327,35 @@ START_TEST(lookup_limits_need_no_order)
 }
 END_TEST
 
+/* A listen line's PROXY protocol words. */
+START_TEST(listen_proxy_options)
+{
+	struct config	*c;
+	struct ip_addr	 a;
+
+	c = load_text("[server]\n"
+	    "listen = 127.0.0.1:2222 proxy_protocol=v2 "
+	    "proxy_from=10.0.0.0/8,[2001:db8::1]\n"
+	    "listen = 127.0.0.1:2223  proxy_from=192.0.2.7 proxy_protocol=v1\n"
+	    "listen = 127.0.0.1:2224 proxy_protocol=off\n"
+	    "listen = 127.0.0.1:2225\n");
+	ck_assert_uint_eq(c->nlisten, 4);
+	ck_assert_str_eq(c->listen[0].text, "127.0.0.1:2222");
+	ck_assert_int_eq(c->listen[0].proxy_version, 2);
+	ck_assert_uint_eq(c->listen[0].nproxy_from, 2);
+	ck_assert_int_eq(addr_parse_ip("10.200.3.4", &a), 0);
+	ck_assert(addr_cidr_contains(&c->listen[0].proxy_from[0].net,
+	    c->listen[0].proxy_from[0].prefix, &a));
+	ck_assert_uint_eq(c->listen[0].proxy_from[1].prefix, 128);
+	ck_assert_int_eq(c->listen[1].proxy_version, 1);
+	ck_assert_uint_eq(c->listen[1].proxy_from[0].prefix, 32);
+	ck_assert_int_eq(c->listen[2].proxy_version, 0);
+	ck_assert_int_eq(c->listen[3].proxy_version, 0);
+	ck_assert_uint_eq(c->listen[3].nproxy_from, 0);
+	config_unref(c);
+}
+END_TEST
+
 START_TEST(string_keys_valid)
 {
 	struct config	*c;
@@ -495,6 +524,32 @@ static const struct load_case error_cases[] = {
 	    { "listen: expected ADDRESS:PORT" } },
 	{ "listen_v6_without_brackets", SERVER("listen = ::1:22"), 1,
 	    { "listen:" } },
+	{ "listen_proxy_without_from", SERVER("listen = 127.0.0.1:22 "
+	    "proxy_protocol=v2"), 1,
+	    { "%D/hopd.ini:2: listen: proxy_protocol needs proxy_from" } },
+	{ "listen_from_without_proxy", SERVER("listen = 127.0.0.1:22 "
+	    "proxy_from=10.0.0.1"), 1,
+	    { "listen: proxy_from without proxy_protocol" } },
+	{ "listen_proxy_v3", SERVER("listen = 127.0.0.1:22 "
+	    "proxy_protocol=v3 proxy_from=10.0.0.1"), 1,
+	    { "listen: proxy_protocol is v1, v2 or off, got 'v3'" } },
+	{ "listen_proxy_from_name", SERVER("listen = 127.0.0.1:22 "
+	    "proxy_protocol=v2 proxy_from=lb1.example"), 1,
+	    { "listen: proxy_from: 'lb1.example' is not an address or CIDR" } },
+	{ "listen_proxy_from_empty", SERVER("listen = 127.0.0.1:22 "
+	    "proxy_protocol=v2 proxy_from=,"), 1,
+	    { "listen: proxy_from needs at least one address or CIDR" } },
+	{ "listen_proxy_twice", SERVER("listen = 127.0.0.1:22 "
+	    "proxy_protocol=v2 proxy_protocol=v1 proxy_from=10.0.0.1"), 1,
+	    { "listen: expected ADDRESS:PORT, then at most one "
+	    "proxy_protocol" } },
+	{ "listen_unknown_word", SERVER("listen = 127.0.0.1:22 rdomain=1"), 1,
+	    { "got 'rdomain=1'" } },
+	{ "listen_too_many_proxy_from", SERVER("listen = 127.0.0.1:22 "
+	    "proxy_protocol=v2 proxy_from=10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,"
+	    "10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10,10.0.0.11,"
+	    "10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15,10.0.0.16,10.0.0.17"), 1,
+	    { "listen: more than 16 proxy_from networks" } },
 	{ "listen_twice", SERVER("listen = 127.0.0.1:22\n"
 	    "listen = 127.0.0.1:22"), 1,
 	    { "%D/hopd.ini:3: listen: 127.0.0.1:22 is listed twice" } },
@@ -1043,6 +1098,7 @@ config_suite(void)
 	    nitems(number_cases));
 	tcase_add_test(tc, lookup_limits_need_no_order);
 	tcase_add_test(tc, string_keys_valid);
+	tcase_add_test(tc, listen_proxy_options);
 	tcase_add_test(tc, relative_paths_are_against_the_file);
 	tcase_add_loop_test(tc, every_error_names_file_line_and_key, 0,
 	    nitems(error_cases));
