@@ -110,6 +110,7 @@ install: all
 	    > $(DESTDIR)$(UNITDIR)/hopd.service.tmp
 	chmod 644 $(DESTDIR)$(UNITDIR)/hopd.service.tmp
 	mv $(DESTDIR)$(UNITDIR)/hopd.service.tmp $(DESTDIR)$(UNITDIR)/hopd.service
+	install -m 644 systemd/hopd.socket $(DESTDIR)$(UNITDIR)/hopd.socket
 	test -e $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini || \
 	    install -m 644 conf/hopd.ini $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.ini
 	test -e $(DESTDIR)$(SYSCONFDIR)/hopd/hopd.cases || \

@@ -19,6 +19,7 @@
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <systemd/sd-daemon.h>
 
 #include "audit.h"
 #include "config.h"
@@ -32,6 +33,7 @@
 #define SERVER_ACCEPTS_PER_EVENT 64
 #define SERVER_LISTEN_BACKLOG	 511
 #define SERVER_WORKERS_MAX	 256
+#define SERVER_LISTENERS_MAX	 256	/* sockets systemd may pass */
 #define SERVER_RSA_MIN_BITS	 2048
 /* A balancer sends its PROXY header at once: a slow one is an attack. */
 #define SERVER_PROXY_TIMEOUT_MS	 5000
@@ -467,6 +469,77 @@ server_on_listener(uv_poll_t *poll, int status, int events)
 	}
 }
 
+/* Watches a listening socket (made here, or passed by systemd). */
+static void
+server_watch_listener(struct listener *l, const struct listen_addr *la,
+    int fd, const char *how)
+{
+	l->fd = fd;
+	l->addr = la;
+	uv_poll_init_socket(server.loop, &l->poll, fd);
+	l->poll.data = l;
+	uv_poll_start(&l->poll, UV_READABLE, server_on_listener);
+	log_info("listening on %s%s%s", la->text, how,
+	    la->proxy_version == 0 ? "" : la->proxy_version == 1 ?
+	    " (PROXY protocol v1)" : " (PROXY protocol v2)");
+}
+
+/*
+ * Socket activation (systemd's hopd.socket, sd_listen_fds): the sockets
+ * passed must be exactly the listen lines, one each, so that hopd.ini
+ * stays the one description of what hopd serves (and of which addresses
+ * speak the PROXY protocol).  -1 with the mismatch logged.
+ */
+static int
+server_adopt_sockets(const struct config *cfg, int n)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct ip_addr		 ip;
+	uint16_t		 port;
+	bool			 used[SERVER_LISTENERS_MAX];
+	char			 text[ADDR_TEXT_MAX];
+	size_t			 i;
+	int			 fd, k;
+
+	if ((size_t)n != cfg->nlisten || cfg->nlisten > SERVER_LISTENERS_MAX) {
+		log_warnx("systemd passed %d socket%s, the configuration has "
+		    "%zu listen line%s: they must match one for one", n,
+		    n == 1 ? "" : "s", cfg->nlisten,
+		    cfg->nlisten == 1 ? "" : "s");
+		return -1;
+	}
+	memset(used, 0, sizeof(used));
+	for (k = 0; k < n; k++) {
+		fd = SD_LISTEN_FDS_START + k;
+		len = sizeof(ss);
+		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0 ||
+		    getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+		    addr_from_sockaddr((struct sockaddr *)&ss, &ip,
+		    &port) == -1) {
+			log_warnx("systemd's socket %d is not a listening TCP "
+			    "socket", fd);
+			return -1;
+		}
+		for (i = 0; i < cfg->nlisten; i++)
+			if (!used[i] && cfg->listen[i].port == port &&
+			    addr_equal(&cfg->listen[i].ip, &ip))
+				break;
+		if (i == cfg->nlisten) {
+			addr_format_port(&ip, port, text, sizeof(text));
+			log_warnx("systemd passed a socket on %s, which no "
+			    "listen line names", text);
+			return -1;
+		}
+		used[i] = true;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		server_watch_listener(&server.listeners[i], &cfg->listen[i],
+		    fd, " (from systemd)");
+	}
+	return 0;
+}
+
 static int
 server_listen_one(struct listener *l, const struct listen_addr *la)
 {
@@ -492,12 +565,7 @@ server_listen_one(struct listener *l, const struct listen_addr *la)
 		log_warn("listen on %s", la->text);
 		goto fail;
 	}
-	l->fd = fd;
-	l->addr = la;
-	uv_poll_init_socket(server.loop, &l->poll, fd);
-	l->poll.data = l;
-	uv_poll_start(&l->poll, UV_READABLE, server_on_listener);
-	log_info("listening on %s", la->text);
+	server_watch_listener(l, la, fd, "");
 	return 0;
 fail:
 	close(fd);
@@ -753,6 +821,7 @@ server_start(struct config *cfg, uv_loop_t *loop)
 {
 	unsigned	i, n;
 	long		cpus;
+	int		passed;
 
 	server.loop = loop;
 	TAILQ_INIT(&server.proxy_waits);
@@ -774,12 +843,21 @@ server_start(struct config *cfg, uv_loop_t *loop)
 		if (server_worker_init(&server.workers[i], i, cfg) == -1)
 			return -1;
 	}
-	for (i = 0; i < cfg->nlisten; i++) {
-		if (server_listen_one(&server.listeners[i],
-		    &cfg->listen[i]) == -1)
-			return -1;
-		server.nlisteners++;
+	if ((passed = sd_listen_fds(1)) < 0) {
+		log_warnx("systemd's sockets: %s", strerror(-passed));
+		return -1;
 	}
+	if (passed > 0) {
+		if (server_adopt_sockets(cfg, passed) == -1)
+			return -1;
+		server.nlisteners = cfg->nlisten;
+	} else
+		for (i = 0; i < cfg->nlisten; i++) {
+			if (server_listen_one(&server.listeners[i],
+			    &cfg->listen[i]) == -1)
+				return -1;
+			server.nlisteners++;
+		}
 	for (i = 0; i < n; i++) {
 		uv_async_init(&server.workers[i].loop,
 		    &server.workers[i].wakeup, server_on_wakeup);

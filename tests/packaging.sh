@@ -110,6 +110,9 @@ check "/var/log/hopd is hopd's, 0750" \
     sh -c 'test "$(stat -c %U:%G:%a /var/log/hopd)" = hopd:hopd:750'
 check "the unit is enabled" \
     test -L /etc/systemd/system/multi-user.target.wants/hopd.service
+check "hopd.socket is shipped" test -f /lib/systemd/system/hopd.socket
+check "hopd.socket is not enabled (its ports must match hopd.ini's)" \
+    sh -c '! test -e /etc/systemd/system/sockets.target.wants/hopd.socket'
 check "the logrotate file is installed" test -f /etc/logrotate.d/hopd
 if command -v logrotate > /dev/null; then
 	check "logrotate accepts it" logrotate -d /etc/logrotate.d/hopd
@@ -124,6 +127,9 @@ unit=/lib/systemd/system/hopd.service
 check "systemd-analyze verify $unit is clean" \
     sh -c "out=\$(systemd-analyze verify $unit 2>&1) &&
         { [ -z \"\$out\" ] || { echo \"\$out\"; false; }; }"
+check "systemd-analyze verify hopd.socket is clean" \
+    sh -c "out=\$(systemd-analyze verify /lib/systemd/system/hopd.socket \
+        2>&1) && { [ -z \"\$out\" ] || { echo \"\$out\"; false; }; }"
 exposure=$(systemd-analyze security --offline=true "$unit" 2>/dev/null |
     sed -n 's/.*Overall exposure level for hopd.service: \([0-9.]*\).*/\1/p')
 echo "packaging: systemd-analyze security: exposure ${exposure:-?}"
