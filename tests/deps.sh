@@ -5,7 +5,7 @@
 set -e
 PKGS="build-essential pkg-config clang libssh-dev libuv1-dev libinih-dev
 check libsystemd-dev libssl-dev openssh-client openssh-server python3 python3-paramiko
-curl procps iproute2 haproxy"
+curl procps iproute2 haproxy systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
