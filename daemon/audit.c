@@ -1,9 +1,12 @@
 /*
- * audit: builds each audit event twice, as one JSON object per line for the
- * audit file and as one short human line for the log, escaping every value
- * so that no client-supplied string can forge a record; then writes it, at
- * once or from the emitting thread's queue, without a lock per record.
+ * audit: builds each audit event three times, as one JSON object per line
+ * for the audit file, as one short human line for the log, escaping every
+ * value so that no client-supplied string can forge a record, and as the
+ * fields of a journal entry; then writes it, at once or from the emitting
+ * thread's queue, without a lock per record, and hands it to the journal
+ * thread when the journal is on.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-journal.h>
 
 #include "audit.h"
 #include "log.h"
@@ -23,6 +29,10 @@
 #define AUDIT_TS_MAX		32
 #define AUDIT_CUT_MARK		"..."
 #define AUDIT_HUMAN_CUT_MARK	" ..."
+#define AUDIT_FIELD_PREFIX	"HOPD_"
+#define AUDIT_JOURNAL_STOP_MS	1000	/* at exit, to drain the queue */
+#define AUDIT_PRIORITY_INFO	"PRIORITY=6"
+#define AUDIT_PRIORITY_NOTICE	"PRIORITY=5"
 
 /* Room kept at the end of each buffer for what audit_rec_end appends. */
 #define AUDIT_JSON_TAIL		3	/* "}\n" and NUL */
@@ -336,6 +346,62 @@ json_commit(struct audit_rec *r, struct abuf *b)
 		r->full = true;
 }
 
+static void
+rec_fields_buf(struct audit_rec *r, struct abuf *b)
+{
+	b->p = r->fields;
+	b->len = r->flen;
+	b->cap = sizeof(r->fields);
+	b->err = 0;
+}
+
+/*
+ * One journal field, "HOPD_KEY=value" and its NUL: journald takes only
+ * [A-Z0-9_] in a name, so the key is uppercased and any other byte becomes
+ * _.  The value is not escaped (a journal value may hold any byte but NUL,
+ * and a C string has none); it is cut as the JSON one is.  A field that
+ * does not fit is dropped whole.
+ */
+static void
+field_add(struct audit_rec *r, const char *key, const char *val)
+{
+	struct abuf	b;
+	size_t		n;
+	int		cut;
+	char		c;
+
+	rec_fields_buf(r, &b);
+	abuf_puts(&b, AUDIT_FIELD_PREFIX);
+	for (; *key != '\0'; key++) {
+		c = (char)toupper((unsigned char)*key);
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			c = '_';
+		abuf_putc(&b, c);
+	}
+	abuf_putc(&b, '=');
+	n = value_span(val, AUDIT_VALUE_MAX, &cut);
+	abuf_put(&b, val, n);
+	if (cut)
+		abuf_puts(&b, AUDIT_CUT_MARK);
+	abuf_putc(&b, '\0');
+	if (rec_commit(&b, &r->flen) == -1)
+		r->fields_full = true;
+}
+
+/* A denial or a failure: the journal entry gets a higher priority. */
+static bool
+field_is_notice(const char *key, const char *val)
+{
+	if (strcmp(key, "decision") == 0)
+		return strcmp(val, "deny") == 0;
+	if (strcmp(key, "result") == 0)
+		return strcmp(val, "ok") != 0 && strcmp(val, "open") != 0 &&
+		    strcmp(val, "success") != 0;
+	if (strcmp(key, "event") == 0)
+		return strcmp(val, "proxy_refused") == 0;
+	return false;
+}
+
 void
 audit_format_ts(uint64_t unix_ms, char *buf, size_t len)
 {
@@ -361,7 +427,10 @@ audit_rec_begin(struct audit_rec *r, uint64_t unix_ms, const char *event,
 
 	r->jlen = 0;
 	r->hlen = 0;
+	r->flen = 0;
 	r->full = false;
+	r->fields_full = false;
+	r->notice = false;
 	r->json[0] = '\0';
 	r->human[0] = '\0';
 
@@ -371,6 +440,7 @@ audit_rec_begin(struct audit_rec *r, uint64_t unix_ms, const char *event,
 	json_key(&b, "ts");
 	json_string(&b, ts);
 	json_commit(r, &b);
+	field_add(r, "ts", ts);
 	audit_rec_str(r, "event", event);
 	audit_rec_str(r, "session", session);
 
@@ -399,7 +469,12 @@ audit_rec_str(struct audit_rec *r, const char *key, const char *val)
 	json_string(&b, val);
 	json_commit(r, &b);
 
-	if (val == NULL || strcmp(key, "event") == 0 ||
+	if (val == NULL)
+		return;
+	field_add(r, key, val);
+	if (field_is_notice(key, val))
+		r->notice = true;
+	if (strcmp(key, "event") == 0 ||
 	    strcmp(key, "session") == 0)
 		return;
 	rec_human_buf(r, &b);
@@ -419,6 +494,7 @@ audit_rec_u64(struct audit_rec *r, const char *key, uint64_t val)
 	json_key(&b, key);
 	abuf_puts(&b, num);
 	json_commit(r, &b);
+	field_add(r, key, num);
 
 	rec_human_buf(r, &b);
 	human_key(&b, key);
@@ -444,6 +520,9 @@ audit_rec_strv(struct audit_rec *r, const char *key,
 	}
 	abuf_putc(&b, ']');
 	json_commit(r, &b);
+	for (i = 0; i < n; i++)
+		if (vals[i] != NULL)
+			field_add(r, key, vals[i]);
 
 	if (n == 0)
 		return;
@@ -472,6 +551,220 @@ audit_rec_end(struct audit_rec *r)
 	r->jlen += 2;
 	r->json[r->jlen] = '\0';
 	r->human[r->hlen] = '\0';
+}
+
+/*
+ * The journal.  Emitting threads append a copy of each record's fields to
+ * a bounded queue; one thread takes them off and calls sd_journal_sendv().
+ * libsystemd's socket is a blocking datagram socket shared by the process:
+ * when journald does not read, sendmsg(2) waits (its receive queue holds
+ * net.unix.max_dgram_qlen datagrams), which must stall this thread only,
+ * never a worker's loop.  A worker holds the lock only to link an entry.
+ */
+struct audit_jentry {
+	struct audit_jentry	*next;
+	bool			 notice;
+	bool			 cut;		/* fields were dropped */
+	size_t			 len;
+	char			 data[];	/* the fields, then MESSAGE= */
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;		/* an entry, or stop */
+	pthread_cond_t		 done;		/* the thread has ended */
+	pthread_t		 thread;
+	bool			 started;
+	bool			 stopping;
+	bool			 ended;
+	bool			 on;		/* atomic */
+	struct audit_jentry	*head;
+	struct audit_jentry	**tail;
+	unsigned		 n;
+	unsigned long		 lost;		/* queue full, since logged */
+	int			 failing;	/* journal thread only */
+} journal = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER,
+	.tail = &journal.head,
+};
+
+/*
+ * One entry as the journal gets it.  libsystemd returns 0 when the socket
+ * does not exist (journald not running): it is looked for first, so that
+ * the loss is logged.  The first failure is logged, and the first success
+ * after one.
+ */
+static void
+audit_journal_send(const struct audit_jentry *e)
+{
+	struct iovec	 iov[AUDIT_FIELDS_MAX / 8 + 8];
+	const char	*p = e->data, *end = e->data + e->len, *why = NULL;
+	char		 errbuf[128];
+	int		 n = 0, r;
+
+	while (p < end && n < (int)(sizeof(iov) / sizeof(iov[0])) - 3) {
+		iov[n].iov_base = (void *)p;
+		iov[n].iov_len = strlen(p);
+		p += iov[n++].iov_len + 1;
+	}
+	iov[n].iov_base = (void *)(e->notice ? AUDIT_PRIORITY_NOTICE :
+	    AUDIT_PRIORITY_INFO);
+	iov[n].iov_len = strlen(iov[n].iov_base);
+	n++;
+	iov[n].iov_base = (void *)"SYSLOG_IDENTIFIER=hopd";
+	iov[n].iov_len = strlen(iov[n].iov_base);
+	n++;
+	if (e->cut) {
+		iov[n].iov_base = (void *)"HOPD_TRUNCATED=yes";
+		iov[n].iov_len = strlen(iov[n].iov_base);
+		n++;
+	}
+	if (access(AUDIT_JOURNAL_SOCKET, F_OK) == -1)
+		why = "no socket " AUDIT_JOURNAL_SOCKET;
+	else if ((r = sd_journal_sendv(iov, n)) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "sd_journal_sendv: %s",
+		    strerror(-r));
+		why = errbuf;
+	}
+	if (why != NULL && !journal.failing)
+		log_warnx("audit: cannot send to the journal (%s): journal "
+		    "records are lost until it works again", why);
+	else if (why == NULL && journal.failing)
+		log_warnx("audit: sending to the journal again");
+	journal.failing = why != NULL;
+}
+
+static void *
+audit_journal_main(void *arg)
+{
+	struct audit_jentry	*e;
+	unsigned long		 lost;
+
+	pthread_mutex_lock(&journal.lock);
+	for (;;) {
+		while (journal.head == NULL && !journal.stopping)
+			pthread_cond_wait(&journal.cond, &journal.lock);
+		if ((e = journal.head) == NULL)
+			break;
+		if ((journal.head = e->next) == NULL)
+			journal.tail = &journal.head;
+		journal.n--;
+		lost = journal.lost;
+		journal.lost = 0;
+		pthread_mutex_unlock(&journal.lock);
+		if (lost > 0)
+			log_warnx("audit: %lu journal records lost: the queue "
+			    "for journald was full", lost);
+		audit_journal_send(e);
+		free(e);
+		pthread_mutex_lock(&journal.lock);
+	}
+	journal.ended = true;
+	pthread_cond_broadcast(&journal.done);
+	pthread_mutex_unlock(&journal.lock);
+	return NULL;
+}
+
+/* The thread starts with the first "on" and lives until audit_close(). */
+int
+audit_journal(bool on)
+{
+	int	error = 0;
+
+	pthread_mutex_lock(&journal.lock);
+	if (on && !journal.started) {
+		journal.stopping = false;
+		journal.ended = false;
+		if ((error = pthread_create(&journal.thread, NULL,
+		    audit_journal_main, NULL)) == 0)
+			journal.started = true;
+	}
+	pthread_mutex_unlock(&journal.lock);
+	if (error != 0) {
+		log_warnx("audit: cannot start the journal thread: %s",
+		    strerror(error));
+		return -1;
+	}
+	__atomic_store_n(&journal.on, on, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * Gives the thread AUDIT_JOURNAL_STOP_MS to send what is queued and end;
+ * one stuck in a send to a journald that does not read is left behind
+ * (the process is about to exit).
+ */
+static void
+audit_journal_stop(void)
+{
+	struct timespec	 deadline;
+	unsigned	 left;
+	int		 error = 0;
+
+	__atomic_store_n(&journal.on, false, __ATOMIC_RELAXED);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += AUDIT_JOURNAL_STOP_MS / 1000;
+	pthread_mutex_lock(&journal.lock);
+	if (!journal.started) {
+		pthread_mutex_unlock(&journal.lock);
+		return;
+	}
+	journal.stopping = true;
+	pthread_cond_signal(&journal.cond);
+	while (!journal.ended && error == 0)
+		error = pthread_cond_timedwait(&journal.done, &journal.lock,
+		    &deadline);
+	if (journal.ended) {
+		journal.started = false;
+		pthread_mutex_unlock(&journal.lock);
+		pthread_join(journal.thread, NULL);
+		return;
+	}
+	left = journal.n;
+	pthread_mutex_unlock(&journal.lock);
+	pthread_detach(journal.thread);
+	log_warnx("audit: the journal thread is stuck sending (%u records "
+	    "not sent)", left);
+}
+
+/* Queues r for the journal thread, or counts it lost when it cannot. */
+static void
+audit_journal_put(const struct audit_rec *r)
+{
+	static const char	 msg[] = "MESSAGE=";
+	struct audit_jentry	*e;
+	size_t			 len;
+	bool			 first_lost = false;
+
+	len = r->flen + sizeof(msg) - 1 + r->hlen + 1;
+	if ((e = malloc(sizeof(*e) + len)) != NULL) {
+		e->next = NULL;
+		e->notice = r->notice;
+		e->cut = r->fields_full;
+		e->len = len;
+		memcpy(e->data, r->fields, r->flen);
+		memcpy(e->data + r->flen, msg, sizeof(msg) - 1);
+		memcpy(e->data + r->flen + sizeof(msg) - 1, r->human, r->hlen);
+		e->data[len - 1] = '\0';
+	}
+	pthread_mutex_lock(&journal.lock);
+	if (e != NULL && journal.started && !journal.stopping &&
+	    journal.n < AUDIT_JOURNAL_QUEUE_MAX) {
+		*journal.tail = e;
+		journal.tail = &e->next;
+		journal.n++;
+		pthread_cond_signal(&journal.cond);
+		e = NULL;
+	} else
+		first_lost = journal.lost++ == 0;
+	pthread_mutex_unlock(&journal.lock);
+	if (e != NULL)
+		free(e);
+	if (first_lost)
+		log_warnx("audit: the queue for journald is full (journald "
+		    "does not read?): journal records are lost");
 }
 
 uint64_t
@@ -599,6 +892,7 @@ void
 audit_close(void)
 {
 	audit_swap(NULL);
+	audit_journal_stop();
 }
 
 /*
@@ -760,5 +1054,7 @@ audit_emit(struct audit_rec *r)
 		audit_file_put(f, r->json, r->jlen);
 		audit_file_release(f);
 	}
+	if (__atomic_load_n(&journal.on, __ATOMIC_RELAXED))
+		audit_journal_put(r);
 	log_info("%s", r->human);
 }

@@ -697,23 +697,65 @@ server_cert_expiry(struct config_ctx *ctx, const struct server_key *k,
 	return 0;
 }
 
+/*
+ * audit_log: a file, journal, both (in any order), or none.  The words are
+ * separated by blanks: a file path with a blank in it cannot be named.
+ */
 static int
 server_audit_log(struct config_ctx *ctx, const struct server_key *k,
     const char *value)
 {
-	char	*path = NULL;
+	char		*copy, *w, *save = NULL, *path = NULL;
+	const char	*file = NULL;
+	bool		 journal = false, none = false;
+	int		 ret = -1;
 
-	if (*value == '\0') {
-		config_error(ctx, k->name, "expected a file path, like "
-		    "/var/log/hopd/audit.jsonl, or none");
+	if ((copy = strdup(value)) == NULL) {
+		config_error(ctx, NULL, "out of memory");
 		return -1;
 	}
-	if (strcmp(value, "none") != 0 &&
-	    (path = config_path_value(ctx, value)) == NULL)
-		return -1;
+	for (w = strtok_r(copy, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(w, "none") == 0) {
+			if (none || journal || file != NULL) {
+				config_error(ctx, k->name, "none cannot be "
+				    "given with anything else");
+				goto out;
+			}
+			none = true;
+		} else if (none) {
+			config_error(ctx, k->name, "none cannot be given "
+			    "with anything else");
+			goto out;
+		} else if (strcmp(w, "journal") == 0) {
+			if (journal) {
+				config_error(ctx, k->name, "journal is given "
+				    "twice");
+				goto out;
+			}
+			journal = true;
+		} else if (file != NULL) {
+			config_error(ctx, k->name, "a second file, '%s': "
+			    "expected one file path, journal, both, or none",
+			    config_shown(ctx, w));
+			goto out;
+		} else
+			file = w;
+	}
+	if (!none && !journal && file == NULL) {
+		config_error(ctx, k->name, "expected a file path, like "
+		    "/var/log/hopd/audit.jsonl, journal, both, or none");
+		goto out;
+	}
+	if (file != NULL && (path = config_path_value(ctx, file)) == NULL)
+		goto out;
 	free(ctx->conf->audit_log);
 	ctx->conf->audit_log = path;
-	return 0;
+	ctx->conf->audit_journal = journal;
+	ret = 0;
+out:
+	free(copy);
+	return ret;
 }
 
 /* Read and run by main.c, at start and on every reload. */

@@ -57,7 +57,8 @@ struct config {
 	char			*revoked_keys;		/* NULL: none */
 	struct revoked		*revoked;		/* reads it */
 	bool			cert_expiry_end;	/* cert_expiry = end */
-	char			*audit_log;		/* NULL: "none" */
+	char			*audit_log;		/* the file; NULL: none */
+	bool			audit_journal;		/* audit_log journal */
 	char			*policy_cases;		/* NULL: none */
 	unsigned		connect_timeout_ms;
 	unsigned		login_grace_time_ms;	/* 0: no limit */

@@ -76,7 +76,11 @@ load_or_print(const char *path)
 	return config_load(path, stderr);
 }
 
-/* audit_log: the file opens for appending, or can be made in its directory. */
+/*
+ * audit_log: the file opens for appending, or can be made in its directory.
+ * Nothing to check without a file (none, or the journal alone): journald
+ * may well not be running where hopd -t is.
+ */
 static int
 check_audit_log(const char *path)
 {
@@ -432,7 +436,8 @@ same_path(const char *a, const char *b)
 
 /*
  * SIGHUP.  A new audit_log is opened before anything changes, so that a
- * reload either applies whole (policy, log level, audit file) or not at all.
+ * reload either applies whole (policy, log level, audit file and journal)
+ * or not at all.
  */
 static void
 on_reload(uv_signal_t *sig, int signum)
@@ -464,14 +469,21 @@ on_reload(uv_signal_t *sig, int signum)
 		    "in force", cases == EXIT_ERROR ? "the policy cases cannot "
 		    "be run" : "the policy fails its cases", cfg->policy_cases);
 		config_unref(cfg);
+	} else if (cfg->audit_journal && audit_journal(true) == -1) {
+		/* Only the start of its thread can fail; it logged why. */
+		log_warnx("reload failed: cannot send the audit records to the "
+		    "journal: the previous policy and audit log stay in force");
+		config_unref(cfg);
 	} else if (!same_path(cfg->audit_log, current->audit_log) &&
 	    audit_open(cfg->audit_log) == -1) {
 		/* audit_open logged why; the old file is still open. */
+		audit_journal(current->audit_journal);
 		log_warnx("reload failed: cannot open the audit log %s: the "
 		    "previous policy and audit log stay in force",
 		    cfg->audit_log);
 		config_unref(cfg);
 	} else {
+		audit_journal(cfg->audit_journal);
 		log_set_level(cfg->log_level);
 		server_reload(cfg);
 		config_unref(current);
@@ -549,6 +561,8 @@ run(bool debug)
 	log_route_libssh();
 	if (audit_open(current->audit_log) == -1)
 		fatalx("cannot open the audit log %s", current->audit_log);
+	if (current->audit_journal && audit_journal(true) == -1)
+		fatalx("cannot send the audit records to the journal");
 	if (server_start(current, loop) == -1)
 		fatalx("cannot start; see the messages above");
 	uv_signal_init(loop, &sig_hup);

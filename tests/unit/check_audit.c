@@ -607,6 +607,128 @@ START_TEST(u64_and_strv_fields)
 }
 END_TEST
 
+/* The journal fields of r as one string, each NUL shown as '|'. */
+static const char *
+fields_text(const struct audit_rec *r, char *buf, size_t len)
+{
+	size_t	i;
+
+	ck_assert_uint_lt(r->flen, len);
+	for (i = 0; i < r->flen; i++)
+		buf[i] = r->fields[i] == '\0' ? '|' : r->fields[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+START_TEST(journal_fields_one_per_field_in_order)
+{
+	static const char *const addrs[] = { "10.0.0.1:22", "[2001:db8::1]:22" };
+	struct audit_rec	r;
+	char			buf[AUDIT_FIELDS_MAX + 1];
+
+	audit_rec_begin(&r, 1795464116123ULL, "channel_open", "3f2a");
+	audit_rec_u64(&r, "channel", 3);
+	audit_rec_str(&r, "user", "alice");
+	audit_rec_str(&r, "rule", NULL);
+	audit_rec_strv(&r, "addrs", addrs, 2);
+	audit_rec_str(&r, "cert-id.x", "k");
+	audit_rec_str(&r, "decision", "allow");
+	audit_rec_str(&r, "result", "open");
+	audit_rec_end(&r);
+	ck_assert_str_eq(fields_text(&r, buf, sizeof(buf)),
+	    "HOPD_TS=2026-11-23T20:01:56.123Z|HOPD_EVENT=channel_open|"
+	    "HOPD_SESSION=3f2a|HOPD_CHANNEL=3|HOPD_USER=alice|"
+	    "HOPD_ADDRS=10.0.0.1:22|HOPD_ADDRS=[2001:db8::1]:22|"
+	    "HOPD_CERT_ID_X=k|HOPD_DECISION=allow|HOPD_RESULT=open|");
+	ck_assert(!r.notice);
+	ck_assert(!r.fields_full);
+}
+END_TEST
+
+START_TEST(journal_value_is_raw_bytes_and_cut_as_json)
+{
+	static const char	 evil[] = "x\"\nHOPD_USER=mallory\n\x01\xff";
+	struct audit_rec	 r;
+	char			 big[AUDIT_VALUE_MAX + 10];
+	char			 want[AUDIT_VALUE_MAX + 32];
+	const char		*f;
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	audit_rec_begin(&r, 0, "channel_open", NULL);
+	audit_rec_str(&r, "target", evil);
+	audit_rec_str(&r, "long", big);
+	audit_rec_end(&r);
+	f = r.fields;
+	ck_assert_str_eq(f, "HOPD_TS=1970-01-01T00:00:00.000Z");
+	f += strlen(f) + 1;
+	ck_assert_str_eq(f, "HOPD_EVENT=channel_open");
+	f += strlen(f) + 1;
+	ck_assert_str_eq(f, "HOPD_TARGET=x\"\nHOPD_USER=mallory\n\x01\xff");
+	f += strlen(f) + 1;
+	snprintf(want, sizeof(want), "HOPD_LONG=%.*s...",
+	    AUDIT_VALUE_MAX - 3, big);
+	ck_assert_str_eq(f, want);
+	f += strlen(f) + 1;
+	ck_assert_ptr_eq(f, r.fields + r.flen);
+}
+END_TEST
+
+static const struct {
+	const char	*event, *key, *val;
+	bool		 notice;
+} notices[] = {
+	{ "channel_open", "decision", "deny", true },
+	{ "channel_open", "decision", "allow", false },
+	{ "channel_open", "result", "refused", true },
+	{ "connect", "result", "ok", false },
+	{ "connect", "result", "ECONNREFUSED", true },
+	{ "auth", "result", "success", false },
+	{ "auth", "result", "failure", true },
+	{ "proxy_refused", "reason", "malformed", true },
+	{ "channel_close", "reason", "deny", false },
+};
+
+START_TEST(journal_priority_notice_for_denials_and_failures)
+{
+	struct audit_rec	r;
+
+	audit_rec_begin(&r, 0, notices[_i].event, "s");
+	audit_rec_str(&r, notices[_i].key, notices[_i].val);
+	audit_rec_end(&r);
+	ck_assert_int_eq(r.notice, notices[_i].notice);
+}
+END_TEST
+
+START_TEST(journal_fields_overflow_drops_whole_fields)
+{
+	struct audit_rec	 r;
+	char			 val[AUDIT_VALUE_MAX];
+	const char		*f;
+	size_t			 i, n = 0;
+
+	memset(val, 'v', sizeof(val) - 1);
+	val[sizeof(val) - 1] = '\0';
+	audit_rec_begin(&r, 0, "test", "s");
+	for (i = 0; i < 3 * AUDIT_FIELDS_MAX / AUDIT_VALUE_MAX; i++)
+		audit_rec_str(&r, "k", val);
+	audit_rec_u64(&r, "last", 7);
+	audit_rec_end(&r);
+	ck_assert(r.fields_full);
+	ck_assert_uint_le(r.flen, AUDIT_FIELDS_MAX);
+	ck_assert_int_eq(r.fields[r.flen - 1], '\0');
+	for (f = r.fields; f < r.fields + r.flen; f += strlen(f) + 1)
+		if (strncmp(f, "HOPD_K=", 7) == 0) {
+			ck_assert_uint_eq(strlen(f), 7 + sizeof(val) - 1);
+			n++;
+		}
+	ck_assert_uint_gt(n, 0);
+	/* A small field after the big ones still fits in what is left. */
+	ck_assert_str_eq(r.fields + r.flen - strlen("HOPD_LAST=7") - 1,
+	    "HOPD_LAST=7");
+}
+END_TEST
+
 static const struct {
 	const char	*name;
 	const char	*in;
@@ -1432,6 +1554,15 @@ audit_suite(void)
 	tcase_add_test(tc, hostile_event_and_session_quoted_in_human_line);
 	tcase_add_test(tc, human_line_overflow_marked_once);
 	tcase_add_test(tc, printable_escapes_controls_and_truncates);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("journal");
+	tcase_add_checked_fixture(tc, quiet_log, NULL);
+	tcase_add_test(tc, journal_fields_one_per_field_in_order);
+	tcase_add_test(tc, journal_value_is_raw_bytes_and_cut_as_json);
+	tcase_add_loop_test(tc, journal_priority_notice_for_denials_and_failures,
+	    0, sizeof(notices) / sizeof(notices[0]));
+	tcase_add_test(tc, journal_fields_overflow_drops_whole_fields);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("time");

@@ -196,6 +196,7 @@ START_TEST(defaults_when_the_file_is_empty)
 	ck_assert_str_eq(c->host_keys[0], "/etc/hopd/ssh_host_ed25519_key");
 	ck_assert_str_eq(c->authorized_keys, "/etc/hopd/keys/%u");
 	ck_assert_str_eq(c->audit_log, "/var/log/hopd/audit.jsonl");
+	ck_assert(!c->audit_journal);
 	ck_assert_uint_eq(c->connect_timeout_ms, 10000);
 	ck_assert_uint_eq(c->login_grace_time_ms, 120000);
 	ck_assert_uint_eq(c->max_auth_tries, 6);
@@ -379,7 +380,34 @@ START_TEST(string_keys_valid)
 	ck_assert_str_eq(c->host_keys[0], "/k/ed25519");
 	ck_assert_str_eq(c->authorized_keys, "%h/.ssh/authorized_keys");
 	ck_assert_ptr_null(c->audit_log);
+	ck_assert(!c->audit_journal);
 	ck_assert(c->log_syslog);
+	config_unref(c);
+}
+END_TEST
+
+/* audit_log: a file, journal, or both in either order. */
+START_TEST(audit_log_takes_a_file_the_journal_or_both)
+{
+	struct config	*c;
+	char		 want[PATH_MAX + 64];
+
+	c = load_text("[server]\naudit_log = journal\n");
+	ck_assert_ptr_null(c->audit_log);
+	ck_assert(c->audit_journal);
+	config_unref(c);
+	c = load_text("[server]\naudit_log = /a/audit.jsonl  journal\n");
+	ck_assert_str_eq(c->audit_log, "/a/audit.jsonl");
+	ck_assert(c->audit_journal);
+	config_unref(c);
+	c = load_text("[server]\naudit_log = journal\tlog/audit.jsonl\n");
+	ck_assert_str_eq(c->audit_log, expand("%D/log/audit.jsonl", want,
+	    sizeof(want)));
+	ck_assert(c->audit_journal);
+	config_unref(c);
+	c = load_text("[server]\naudit_log = /a/audit.jsonl\n");
+	ck_assert_str_eq(c->audit_log, "/a/audit.jsonl");
+	ck_assert(!c->audit_journal);
 	config_unref(c);
 }
 END_TEST
@@ -563,7 +591,23 @@ static const struct load_case error_cases[] = {
 	{ "authorized_keys_empty", SERVER("authorized_keys ="), 1,
 	    { "authorized_keys:" } },
 	{ "audit_log_empty", SERVER("audit_log ="), 1,
+	    { "%D/hopd.ini:2: audit_log: expected a file path, like "
+	    "/var/log/hopd/audit.jsonl, journal, both, or none" } },
+	{ "audit_log_blank", SERVER("audit_log = \t "), 1,
 	    { "audit_log: expected a file path" } },
+	{ "audit_log_two_files", SERVER("audit_log = /a/x.jsonl /b/y.jsonl"),
+	    1, { "%D/hopd.ini:2: audit_log: a second file, '/b/y.jsonl': "
+	    "expected one file path, journal, both, or none" } },
+	{ "audit_log_journal_twice", SERVER("audit_log = journal /a journal"),
+	    1, { "%D/hopd.ini:2: audit_log: journal is given twice" } },
+	{ "audit_log_none_and_journal", SERVER("audit_log = none journal"), 1,
+	    { "%D/hopd.ini:2: audit_log: none cannot be given with anything "
+	    "else" } },
+	{ "audit_log_file_and_none", SERVER("audit_log = /a/x.jsonl none"), 1,
+	    { "%D/hopd.ini:2: audit_log: none cannot be given with anything "
+	    "else" } },
+	{ "audit_log_none_twice", SERVER("audit_log = none none"), 1,
+	    { "audit_log: none cannot be given with anything else" } },
 	{ "unknown_server_key", SERVER("port = 22"), 1,
 	    { "%D/hopd.ini:2: port: unknown key in [server]; valid keys are "
 	    "listen, host_key, authorized_keys, audit_log, connect_timeout",
@@ -1100,6 +1144,7 @@ config_suite(void)
 	tcase_add_test(tc, string_keys_valid);
 	tcase_add_test(tc, listen_proxy_options);
 	tcase_add_test(tc, relative_paths_are_against_the_file);
+	tcase_add_test(tc, audit_log_takes_a_file_the_journal_or_both);
 	tcase_add_loop_test(tc, every_error_names_file_line_and_key, 0,
 	    nitems(error_cases));
 	tcase_add_test(tc, main_file_missing_is_an_error);
