@@ -283,17 +283,18 @@ server_proxy_closed(uv_handle_t *h)
 {
 	struct proxy_wait	*pw = h->data;
 
-	if (--pw->handles == 0)
-		free(pw);
+	if (--pw->handles > 0)
+		return;
+	/* After the poll handle: libuv must not watch a closed fd. */
+	if (pw->fd != -1)
+		close(pw->fd);
+	free(pw);
 }
 
 /* Ends the wait; the fd is closed unless it was handed over. */
 static void
 server_proxy_end(struct proxy_wait *pw)
 {
-	if (pw->fd != -1)
-		close(pw->fd);
-	pw->fd = -1;
 	TAILQ_REMOVE(&server.proxy_waits, pw, entry);
 	server.nproxy_waits--;
 	uv_close((uv_handle_t *)&pw->poll, server_proxy_closed);
@@ -319,6 +320,7 @@ server_proxy_done(struct proxy_wait *pw, const struct proxy_header *hd)
 {
 	struct ip_addr	client = hd->src;
 	char		via[ADDR_TEXT_MAX], text[ADDR_TEXT_MAX];
+	int		one = 1;
 
 	if (hd->local) {
 		/* A health check of the balancer: nothing to audit. */
@@ -336,6 +338,10 @@ server_proxy_done(struct proxy_wait *pw, const struct proxy_header *hd)
 		server_proxy_end(pw);
 		return;
 	}
+	setsockopt(pw->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(pw->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	/* The worker polls it now: this wait's poll handle lets go first. */
+	uv_poll_stop(&pw->poll);
 	server_hand_over(pw->fd, &client, hd->src_port, via);
 	pw->fd = -1;
 	server_proxy_end(pw);
@@ -355,13 +361,13 @@ server_proxy_on_readable(uv_poll_t *poll, int status, int events)
 	const char		*why = NULL;
 	ssize_t			 n, want;
 
-	if (status < 0) {
-		server_proxy_refuse(pw, "socket error");
-		return;
-	}
+	/*
+	 * An error or hangup (HAProxy ends its health checks with a reset)
+	 * may come with a whole header still to read: read it first.
+	 */
 	n = recv(pw->fd, pw->buf + pw->have, sizeof(pw->buf) - pw->have,
 	    MSG_PEEK);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	if (n == -1 && (errno == EAGAIN || errno == EINTR) && status >= 0)
 		return;
 	if (n <= 0) {
 		server_proxy_refuse(pw, n == 0 ? "closed before a complete "
