@@ -31,17 +31,6 @@
 #define AUTH_FILE_MAX_BYTES	(1024 * 1024)
 #define AUTH_PW_BUF_MAX		(64 * 1024)
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* Flag options of sshd(8); a line starting with one has options. */
-static const char *const auth_flag_options[] = {
-	"restrict", "cert-authority", "no-port-forwarding",
-	"no-agent-forwarding", "no-x11-forwarding", "no-pty", "no-user-rc",
-	"port-forwarding", "agent-forwarding", "x11-forwarding", "pty",
-	"user-rc", "no-touch-required", "touch-required", "verify-required",
-	"no-verify-required",
-};
-
 static int
 auth_is_space(char c)
 {
@@ -64,17 +53,11 @@ static int
 auth_starts_with_options(const char *p)
 {
 	const char	*start = p;
-	size_t		 i, len;
 
 	for (; *p != '\0' && !auth_is_space(*p); p++)
 		if (*p == '=' || *p == ',' || *p == '"')
 			return 1;
-	len = (size_t)(p - start);
-	for (i = 0; i < nitems(auth_flag_options); i++)
-		if (strlen(auth_flag_options[i]) == len &&
-		    strncasecmp(start, auth_flag_options[i], len) == 0)
-			return 1;
-	return 0;
+	return keyopts_is_flag(start, (size_t)(p - start));
 }
 
 int

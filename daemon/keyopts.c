@@ -69,6 +69,19 @@ static const struct {
 	{ "no-verify-required",		KEYOPT_UNSUPPORTED,		false },
 };
 
+bool
+keyopts_is_flag(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(keyopts_table); i++)
+		if (!keyopts_table[i].has_value &&
+		    strlen(keyopts_table[i].name) == len &&
+		    strncasecmp(name, keyopts_table[i].name, len) == 0)
+			return true;
+	return false;
+}
+
 static bool
 keyopts_is_end(char c)
 {

@@ -67,6 +67,13 @@ void	keyopts_init(struct keyopts *o);
 int	keyopts_parse(const char *s, size_t len, struct keyopts *out,
 	    const char **endp, char *err, size_t errlen);
 
+/*
+ * Whether name (len bytes) is an option sshd knows that takes no value
+ * ("restrict", "no-pty", ...; case-insensitive): a line starting with one
+ * has options, not a key type.
+ */
+bool	keyopts_is_flag(const char *name, size_t len);
+
 /* Frees what o owns and leaves it as keyopts_init does. */
 void	keyopts_free(struct keyopts *o);
 
